@@ -1,0 +1,14 @@
+using FashionFunctions.Cli;
+using FashionFunctions.Cli.Commands;
+using Spectre.Console.Cli;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("fashion");
+    config.AddCommand<TrainCommand>("train").WithDescription("Train the model and save model.safetensors + manifest.json.");
+    config.AddCommand<EvaluateCommand>("evaluate").WithDescription("Evaluate a saved model on the test set.");
+    config.AddCommand<ClassifyCommand>("classify").WithDescription("Classify image files with a saved model.");
+    config.SetExceptionHandler((exception, _) => CliErrors.Report(exception));
+});
+return await app.RunAsync(args);

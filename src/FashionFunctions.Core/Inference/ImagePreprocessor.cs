@@ -1,0 +1,186 @@
+using FashionFunctions.Core.Data;
+using SkiaSharp;
+
+namespace FashionFunctions.Core.Inference;
+
+/// <summary>
+/// Turns an input into Fashion-MNIST's convention: 28×28 grayscale bytes, a light garment on a dark background.
+/// Encoded images (PNG, JPEG, GIF, BMP, WebP) of any size and colour are decoded with SkiaSharp, composited over
+/// white where transparent, converted to luminance, inverted when their border is light (product photos on
+/// white), and fitted into 28×28 keeping the aspect ratio, centred on the background.
+/// </summary>
+public sealed class ImagePreprocessor(ImageLimits limits)
+{
+    private const int Side = FashionMnistFile.ImageSide;
+    private static readonly SKSamplingOptions Downscale = new(SKFilterMode.Linear, SKMipmapMode.Linear);
+
+    private static readonly HashSet<SKEncodedImageFormat> Accepted =
+        [SKEncodedImageFormat.Png, SKEncodedImageFormat.Jpeg, SKEncodedImageFormat.Gif, SKEncodedImageFormat.Bmp, SKEncodedImageFormat.Webp];
+
+    public ImagePreprocessor() : this(new ImageLimits())
+    {
+    }
+
+    public ImageLimits Limits { get; } = limits;
+
+    /// <summary>Decodes an encoded image into 784 pixel bytes.</summary>
+    public byte[] FromEncodedImage(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.Length > Limits.MaxEncodedBytes)
+        {
+            throw new ImageRejectedException(ImageRejection.TooManyBytes, $"The image is {encoded.Length} bytes; the limit is {Limits.MaxEncodedBytes}.");
+        }
+
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(data)
+            ?? throw new ImageRejectedException(ImageRejection.Undecodable, "The data is not a decodable image (PNG, JPEG, GIF, BMP or WebP expected).");
+        if (!Accepted.Contains(codec.EncodedFormat))
+        {
+            throw new ImageRejectedException(ImageRejection.UnsupportedFormat, $"{codec.EncodedFormat} images are not accepted; send PNG, JPEG, GIF, BMP or WebP.");
+        }
+
+        int width = codec.Info.Width;
+        int height = codec.Info.Height;
+        if (width <= 0 || height <= 0 || (long)width * height > Limits.MaxPixels)
+        {
+            throw new ImageRejectedException(ImageRejection.TooManyPixels, $"The image is {width}×{height} pixels; the limit is {Limits.MaxPixels} pixels.");
+        }
+
+        byte[] gray = DecodeToGray(codec, width, height);
+        if (BorderIsLight(gray, width, height))
+        {
+            Invert(gray);
+        }
+
+        return width == Side && height == Side ? gray : FitInto28(gray, width, height);
+    }
+
+    /// <summary>Takes 784 bytes as they are, already in the Fashion-MNIST convention.</summary>
+    public static byte[] FromRawPixels(ReadOnlySpan<byte> pixels)
+    {
+        if (pixels.Length != FashionMnistFile.PixelsPerImage)
+        {
+            throw new ImageRejectedException(ImageRejection.WrongPixelCount, $"Raw pixels must be exactly 784 bytes (28×28); got {pixels.Length}.");
+        }
+
+        return pixels.ToArray();
+    }
+
+    /// <summary>Takes 784 numbers from 0 to 255 (the IDX convention; fractions are rounded).</summary>
+    public static byte[] FromNumbers(IReadOnlyList<double> pixels)
+    {
+        if (pixels.Count != FashionMnistFile.PixelsPerImage)
+        {
+            throw new ImageRejectedException(ImageRejection.WrongPixelCount, $"An image must have exactly 784 pixel values (28×28); got {pixels.Count}.");
+        }
+
+        var bytes = new byte[pixels.Count];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            double value = pixels[i];
+            if (!double.IsFinite(value) || value < 0 || value > 255)
+            {
+                throw new ImageRejectedException(ImageRejection.InvalidPixelValue, $"Pixel {i} is {value}; pixel values are 0 to 255.");
+            }
+
+            bytes[i] = (byte)Math.Round(value);
+        }
+
+        return bytes;
+    }
+
+    private static byte[] DecodeToGray(SKCodec codec, int width, int height)
+    {
+        var gray = new byte[width * height];
+        if (codec.Info.ColorType == SKColorType.Gray8)
+        {
+            var grayInfo = new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque);
+            Decode(codec, grayInfo, gray);
+            return gray;
+        }
+
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[info.BytesSize];
+        Decode(codec, info, rgba);
+        for (int i = 0, p = 0; i < gray.Length; i++, p += 4)
+        {
+            double luminance = 0.299 * rgba[p] + 0.587 * rgba[p + 1] + 0.114 * rgba[p + 2];
+            double alpha = rgba[p + 3] / 255.0;
+            gray[i] = (byte)Math.Round(luminance * alpha + 255 * (1 - alpha));
+        }
+
+        return gray;
+    }
+
+    private static unsafe void Decode(SKCodec codec, SKImageInfo info, byte[] destination)
+    {
+        SKCodecResult result;
+        fixed (byte* pixels = destination)
+        {
+            result = codec.GetPixels(info, (IntPtr)pixels);
+        }
+
+        if (result != SKCodecResult.Success)
+        {
+            throw new ImageRejectedException(ImageRejection.Undecodable, $"The image could not be decoded ({result}); it may be truncated or corrupt.");
+        }
+    }
+
+    private static bool BorderIsLight(byte[] gray, int width, int height)
+    {
+        long sum = 0;
+        int count = 0;
+        for (int x = 0; x < width; x++)
+        {
+            sum += gray[x] + gray[(height - 1) * width + x];
+            count += 2;
+        }
+
+        for (int y = 1; y < height - 1; y++)
+        {
+            sum += gray[y * width] + gray[y * width + width - 1];
+            count += 2;
+        }
+
+        return sum > 127.5 * count;
+    }
+
+    private static void Invert(byte[] gray)
+    {
+        for (int i = 0; i < gray.Length; i++)
+        {
+            gray[i] = (byte)(255 - gray[i]);
+        }
+    }
+
+    private static byte[] FitInto28(byte[] gray, int width, int height)
+    {
+        double scale = (double)Side / Math.Max(width, height);
+        float fittedWidth = (float)Math.Max(1, Math.Round(width * scale));
+        float fittedHeight = (float)Math.Max(1, Math.Round(height * scale));
+        var destination = SKRect.Create((Side - fittedWidth) / 2, (Side - fittedHeight) / 2, fittedWidth, fittedHeight);
+
+        using var source = SKImage.FromPixelCopy(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), gray);
+        var canvasInfo = new SKImageInfo(Side, Side, SKColorType.Rgba8888, SKAlphaType.Premul);
+        using var surface = SKSurface.Create(canvasInfo);
+        surface.Canvas.Clear(SKColors.Black);
+        surface.Canvas.DrawImage(source, destination, Downscale);
+
+        var rgba = new byte[canvasInfo.BytesSize];
+        unsafe
+        {
+            fixed (byte* pixels = rgba)
+            {
+                surface.ReadPixels(canvasInfo, (IntPtr)pixels, canvasInfo.RowBytes, 0, 0);
+            }
+        }
+
+        var fitted = new byte[Side * Side];
+        for (int i = 0; i < fitted.Length; i++)
+        {
+            fitted[i] = rgba[i * 4];
+        }
+
+        return fitted;
+    }
+}

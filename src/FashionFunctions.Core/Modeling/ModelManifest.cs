@@ -1,0 +1,24 @@
+using FashionFunctions.Core.Training;
+
+namespace FashionFunctions.Core.Modeling;
+
+/// <summary>What a saved model is, how it was trained and how well it does; stored as manifest.json beside the weights.</summary>
+public sealed record ModelManifest
+{
+    public const string CurrentFormat = "fashion-functions/model-manifest@1";
+
+    public string Format { get; init; } = CurrentFormat;
+    public required string ModelId { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public string Architecture { get; init; } = "Flatten(28x28) -> Dense(128, relu) -> Dense(10) logits";
+    public int ParameterCount { get; init; } = FashionMlp.ParameterCount;
+    public required TrainingOptions Hyperparameters { get; init; }
+    public required IReadOnlyList<EpochMetrics> Epochs { get; init; }
+    public required double TestAccuracy { get; init; }
+    public IReadOnlyList<string> ClassNames { get; init; } = Data.FashionMnistClasses.Names;
+    public required string DatasetSource { get; init; }
+    public required IReadOnlyDictionary<string, string> DatasetSha256 { get; init; }
+    public required IReadOnlyDictionary<string, string> LibraryVersions { get; init; }
+    public string WeightsFile { get; init; } = ModelArtifact.WeightsFileName;
+    public string WeightsSha256 { get; init; } = "";
+}

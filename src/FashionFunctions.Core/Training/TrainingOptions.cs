@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace FashionFunctions.Core.Training;
+
+/// <summary>Hyperparameters, defaulting to the Keras tutorial's (Adam's defaults as Keras sets them).</summary>
+public sealed record TrainingOptions
+{
+    [Range(1, 200)]
+    public int Epochs { get; init; } = 10;
+
+    [Range(1, 4096)]
+    public int BatchSize { get; init; } = 32;
+
+    [Range(1e-6, 1.0)]
+    public double LearningRate { get; init; } = 0.001;
+
+    [Range(0.0, 0.999999)]
+    public double Beta1 { get; init; } = 0.9;
+
+    [Range(0.0, 0.999999)]
+    public double Beta2 { get; init; } = 0.999;
+
+    [Range(1e-12, 1.0)]
+    public double Epsilon { get; init; } = 1e-7;
+
+    public long Seed { get; init; } = 42;
+
+    /// <summary>Train on only the first N training images (for quick runs and tests); null for all.</summary>
+    [Range(1, int.MaxValue)]
+    public int? TrainLimit { get; init; }
+
+    /// <summary>Evaluate on only the first N test images; null for all.</summary>
+    [Range(1, int.MaxValue)]
+    public int? TestLimit { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first field out of range.</summary>
+    public void Validate()
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true))
+        {
+            var first = results[0];
+            throw new ArgumentException(first.ErrorMessage, first.MemberNames.FirstOrDefault());
+        }
+    }
+}
