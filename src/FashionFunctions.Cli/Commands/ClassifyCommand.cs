@@ -1,3 +1,4 @@
+using FashionFunctions.Core.Native;
 using System.ComponentModel;
 using System.Text.Json;
 using FashionFunctions.Core.Inference;
@@ -21,6 +22,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        TorchRuntime.EnsureAvailable();
         if (string.IsNullOrEmpty(settings.ModelDirectory))
         {
             throw new ArgumentException("--model <MODEL_DIR> is required.");

@@ -1,3 +1,4 @@
+using FashionFunctions.Core.Native;
 using System.ComponentModel;
 using System.Text.Json;
 using FashionFunctions.Core.Data;
@@ -23,6 +24,7 @@ internal sealed class EvaluateCommand : AsyncCommand<EvaluateCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        TorchRuntime.EnsureAvailable();
         var artifact = await ModelArtifact.LoadFromDirectoryAsync(settings.ModelDirectory, cancellationToken);
         var dataset = await FashionMnistLoader.LoadAsync(DatasetSources.Parse(settings.Data), cancellationToken);
         using var classifier = new Classifier(artifact);

@@ -1,3 +1,4 @@
+using FashionFunctions.Core.Native;
 using System.ComponentModel;
 using System.Text.Json;
 using FashionFunctions.Core.Data;
@@ -38,6 +39,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        TorchRuntime.EnsureAvailable();
         var options = new TrainingOptions
         {
             Epochs = settings.Epochs,

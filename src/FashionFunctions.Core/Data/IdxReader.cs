@@ -41,6 +41,13 @@ public static class IdxReader
             using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
             using var output = new MemoryStream();
             gzip.CopyTo(output);
+            // GZipStream stops quietly at a truncated stream; the trailer's ISIZE (length mod 2^32) catches that.
+            uint declaredLength = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4));
+            if (bytes.Length < 18 || declaredLength != (uint)output.Length)
+            {
+                throw new InvalidDataException("gzip trailer does not match the decompressed length");
+            }
+
             return output.ToArray();
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
@@ -55,15 +62,14 @@ public static class IdxReader
     {
         int expectedMagic = kind == IdxKind.Images ? ImagesMagic : LabelsMagic;
         int headerLength = kind == IdxKind.Images ? 16 : 8;
+        if (idx.Length >= 4 && BinaryPrimitives.ReadInt32BigEndian(idx) is var magic && magic != expectedMagic)
+        {
+            throw new InvalidDatasetException(fileName, $"has magic number {magic}; expected {expectedMagic} for {kind.ToString().ToLowerInvariant()}.");
+        }
+
         if (idx.Length < headerLength)
         {
             throw new InvalidDatasetException(fileName, $"is {idx.Length} bytes long, shorter than an IDX header ({headerLength} bytes).");
-        }
-
-        int magic = BinaryPrimitives.ReadInt32BigEndian(idx);
-        if (magic != expectedMagic)
-        {
-            throw new InvalidDatasetException(fileName, $"has magic number {magic}; expected {expectedMagic} for {kind.ToString().ToLowerInvariant()}.");
         }
 
         int count = BinaryPrimitives.ReadInt32BigEndian(idx[4..]);

@@ -7,11 +7,16 @@ namespace FashionFunctions.Core.Inference;
 /// Turns an input into Fashion-MNIST's convention: 28×28 grayscale bytes, a light garment on a dark background.
 /// Encoded images (PNG, JPEG, GIF, BMP, WebP) of any size and colour are decoded with SkiaSharp, composited over
 /// white where transparent, converted to luminance, inverted when their border is light (product photos on
-/// white), and fitted into 28×28 keeping the aspect ratio, centred on the background.
+/// white), trimmed to the garment's bounding box and fitted into 28×28 keeping the aspect ratio, centred on the
+/// background — the steps by which Fashion-MNIST itself was made from product photos. A 28×28 image is taken to
+/// be in that convention already and is only converted to gray (and inverted if its border is light).
 /// </summary>
 public sealed class ImagePreprocessor(ImageLimits limits)
 {
     private const int Side = FashionMnistFile.ImageSide;
+
+    /// <summary>Pixels darker than this (about 5% of full scale, after inversion) count as background when trimming.</summary>
+    private const byte TrimThreshold = 13;
     private static readonly SKSamplingOptions Downscale = new(SKFilterMode.Linear, SKMipmapMode.Linear);
 
     private static readonly HashSet<SKEncodedImageFormat> Accepted =
@@ -52,7 +57,13 @@ public sealed class ImagePreprocessor(ImageLimits limits)
             Invert(gray);
         }
 
-        return width == Side && height == Side ? gray : FitInto28(gray, width, height);
+        if (width == Side && height == Side)
+        {
+            return gray;
+        }
+
+        var box = ForegroundBox(gray, width, height);
+        return FitInto28(gray, width, box);
     }
 
     /// <summary>Takes 784 bytes as they are, already in the Fashion-MNIST convention.</summary>
@@ -153,18 +164,42 @@ public sealed class ImagePreprocessor(ImageLimits limits)
         }
     }
 
-    private static byte[] FitInto28(byte[] gray, int width, int height)
+    /// <summary>The smallest rectangle holding every pixel brighter than the trim threshold; the whole image
+    /// when there is none.</summary>
+    private static SKRectI ForegroundBox(byte[] gray, int width, int height)
     {
-        double scale = (double)Side / Math.Max(width, height);
-        float fittedWidth = (float)Math.Max(1, Math.Round(width * scale));
-        float fittedHeight = (float)Math.Max(1, Math.Round(height * scale));
+        int left = width, top = height, right = -1, bottom = -1;
+        for (int y = 0; y < height; y++)
+        {
+            int row = y * width;
+            for (int x = 0; x < width; x++)
+            {
+                if (gray[row + x] > TrimThreshold)
+                {
+                    left = Math.Min(left, x);
+                    right = Math.Max(right, x);
+                    top = Math.Min(top, y);
+                    bottom = Math.Max(bottom, y);
+                }
+            }
+        }
+
+        return right < 0 ? new SKRectI(0, 0, width, height) : new SKRectI(left, top, right + 1, bottom + 1);
+    }
+
+    private static byte[] FitInto28(byte[] gray, int width, SKRectI box)
+    {
+        double scale = (double)Side / Math.Max(box.Width, box.Height);
+        float fittedWidth = (float)Math.Max(1, Math.Round(box.Width * scale));
+        float fittedHeight = (float)Math.Max(1, Math.Round(box.Height * scale));
         var destination = SKRect.Create((Side - fittedWidth) / 2, (Side - fittedHeight) / 2, fittedWidth, fittedHeight);
 
+        int height = gray.Length / width;
         using var source = SKImage.FromPixelCopy(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), gray);
         var canvasInfo = new SKImageInfo(Side, Side, SKColorType.Rgba8888, SKAlphaType.Premul);
         using var surface = SKSurface.Create(canvasInfo);
         surface.Canvas.Clear(SKColors.Black);
-        surface.Canvas.DrawImage(source, destination, Downscale);
+        surface.Canvas.DrawImage(source, SKRect.Create(box.Left, box.Top, box.Width, box.Height), destination, Downscale, null);
 
         var rgba = new byte[canvasInfo.BytesSize];
         unsafe

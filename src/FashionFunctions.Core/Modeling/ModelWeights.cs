@@ -57,8 +57,9 @@ public sealed class ModelWeights
 
     public static ModelWeights FromModule(FashionMlp model)
     {
+        using var scope = NewDisposeScope();
         var parameters = model.state_dict();
-        return FromTensors(Layout.Select(l => new NamedTensor(l.Name, l.Shape, parameters[l.Name].cpu().data<float>().ToArray())));
+        return FromTensors(Layout.Select(l => new NamedTensor(l.Name, l.Shape, parameters[l.Name].detach().cpu().data<float>().ToArray())).ToList());
     }
 
     public void CopyInto(FashionMlp model)

@@ -11,7 +11,11 @@ public static class TorchRuntime
 {
     public const string NativeLibraryName = "libLibTorchSharp.so";
 
-    private static readonly Lazy<Exception?> LoadFailure = new(() => Probe(() => ones(2).sum().item<float>()));
+    private static readonly Lazy<Exception?> LoadFailure = new(() => Probe(() =>
+    {
+        using var scope = NewDisposeScope();
+        ones(2).sum().item<float>();
+    }));
 
     /// <summary>Throws <see cref="TorchUnavailableException"/> when the native library does not load.</summary>
     public static void EnsureAvailable()

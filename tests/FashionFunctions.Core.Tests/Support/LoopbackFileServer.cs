@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace FashionFunctions.Core.Tests.Support;
+
+/// <summary>A tiny HTTP server on 127.0.0.1 serving byte arrays by name, counting requests.</summary>
+internal sealed class LoopbackFileServer : IDisposable
+{
+    private readonly HttpListener listener = new();
+    private readonly Dictionary<string, byte[]> files;
+    private readonly Task loop;
+    private int requests;
+
+    public LoopbackFileServer(Dictionary<string, byte[]> files)
+    {
+        this.files = files;
+        int port = FreePort();
+        BaseUri = new Uri($"http://127.0.0.1:{port}/mirror/");
+        listener.Prefixes.Add(BaseUri.ToString());
+        listener.Start();
+        loop = Task.Run(ServeAsync);
+    }
+
+    public Uri BaseUri { get; }
+    public int Requests => Volatile.Read(ref requests);
+
+    public static int FreePort()
+    {
+        using var socket = new TcpListener(IPAddress.Loopback, 0);
+        socket.Start();
+        return ((IPEndPoint)socket.LocalEndpoint).Port;
+    }
+
+    private async Task ServeAsync()
+    {
+        while (listener.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref requests);
+            string name = context.Request.Url!.AbsolutePath.Split('/').Last();
+            if (files.TryGetValue(name, out var body))
+            {
+                context.Response.ContentLength64 = body.Length;
+                await context.Response.OutputStream.WriteAsync(body);
+            }
+            else
+            {
+                context.Response.StatusCode = 404;
+            }
+
+            context.Response.Close();
+        }
+    }
+
+    public void Dispose()
+    {
+        listener.Stop();
+        listener.Close();
+        loop.Wait(TimeSpan.FromSeconds(5));
+    }
+}

@@ -1,0 +1,116 @@
+using FashionFunctions.Core.Data;
+using FashionFunctions.Core.Tests.Support;
+using FashionFunctions.Core.Training;
+using TorchSharp;
+
+namespace FashionFunctions.Core.Tests.Training;
+
+[Collection(FashionMnistCollection.Name)]
+public class TrainerTests(FashionMnistFixture fixture)
+{
+    private static readonly TrainingOptions Small = new() { Epochs = 2, TrainLimit = 3000, TestLimit = 1000, Seed = 7 };
+
+    private sealed class Recorder(Action<TrainingProgress>? also = null) : IProgress<TrainingProgress>
+    {
+        public List<TrainingProgress> Reports { get; } = [];
+
+        public void Report(TrainingProgress value)
+        {
+            Reports.Add(value);
+            also?.Invoke(value);
+        }
+    }
+
+    [Fact]
+    public void A_small_run_learns_well_above_chance_and_reports_every_epoch()
+    {
+        var progress = new Recorder();
+        var result = Trainer.Train(fixture.Dataset, Small, progress);
+
+        Assert.Equal(2, result.Epochs.Count);
+        Assert.True(result.Epochs[1].Loss < result.Epochs[0].Loss);
+        Assert.InRange(result.TestAccuracy, 0.6, 1.0);
+        Assert.All(result.Epochs, e => Assert.True(e.DurationSeconds > 0));
+        var completed = progress.Reports.Where(r => r.CompletedEpoch is not null).Select(r => r.Epoch).ToList();
+        Assert.Equal([1, 2], completed);
+        Assert.True(progress.Reports.Count > 10);
+        Assert.Equal(1.0, progress.Reports[^1].Fraction, 6);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_weights()
+    {
+        var options = Small with { Epochs = 1, TrainLimit = 500 };
+        var first = Trainer.Train(fixture.Dataset, options);
+        var second = Trainer.Train(fixture.Dataset, options);
+        var other = Trainer.Train(fixture.Dataset, options with { Seed = 8 });
+
+        Assert.Equal(first.Weights["hidden.weight"].Values, second.Weights["hidden.weight"].Values);
+        Assert.Equal(first.Epochs[0].Loss, second.Epochs[0].Loss);
+        Assert.NotEqual(first.Weights["hidden.weight"].Values, other.Weights["hidden.weight"].Values);
+    }
+
+    [Fact]
+    public void Cancellation_stops_between_steps()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var progress = new Recorder(p =>
+        {
+            if (p.Step >= 20)
+            {
+                cancellation.Cancel();
+            }
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() => Trainer.Train(fixture.Dataset, Small with { Epochs = 5 }, progress, cancellation.Token));
+        Assert.All(progress.Reports, r => Assert.Equal(1, r.Epoch));
+    }
+
+    [Fact]
+    public void Every_step_disposes_its_tensors()
+    {
+        long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var liveDuringTraining = new List<long>();
+        var progress = new Recorder(p =>
+        {
+            // Adam creates its state during the first steps; from then on nothing may accumulate.
+            if (p.CompletedEpoch is null && (p.Epoch > 1 || p.Step > 2))
+            {
+                liveDuringTraining.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            }
+        });
+
+        Trainer.Train(fixture.Dataset, Small with { Epochs = 3 }, progress);
+
+        Assert.True(liveDuringTraining.Count > 100);
+        Assert.Single(liveDuringTraining.Distinct()); // the same number of live tensors at every step of every epoch
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Theory]
+    [InlineData("Epochs", 0)]
+    [InlineData("BatchSize", 0)]
+    [InlineData("LearningRate", 5.0)]
+    public void Out_of_range_hyperparameters_are_refused_naming_the_field(string field, double value)
+    {
+        var options = field switch
+        {
+            "Epochs" => new TrainingOptions { Epochs = (int)value },
+            "BatchSize" => new TrainingOptions { BatchSize = (int)value },
+            _ => new TrainingOptions { LearningRate = value },
+        };
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Train(fixture.Dataset, options));
+        Assert.Equal(field, e.ParamName);
+    }
+
+    [Fact]
+    public void Ten_epochs_with_keras_defaults_reach_the_tutorials_accuracy()
+    {
+        var result = Trainer.Train(fixture.Dataset, new TrainingOptions());
+        Assert.Equal(10, result.Epochs.Count);
+        Assert.True(result.TestAccuracy >= 0.875, $"test accuracy {result.TestAccuracy:F4} after 10 epochs");
+
+        var artifact = result.ToArtifact(fixture.Dataset);
+        Assert.Equal(result.TestAccuracy, artifact.Manifest.TestAccuracy);
+        Assert.Equal(FashionMnistFile.TestImages.Sha256, artifact.Manifest.DatasetSha256["t10k-images-idx3-ubyte"]);
+    }
+}
