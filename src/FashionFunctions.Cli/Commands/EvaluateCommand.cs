@@ -26,7 +26,7 @@ internal sealed class EvaluateCommand : AsyncCommand<EvaluateCommand.Settings>
     {
         TorchRuntime.EnsureAvailable();
         var artifact = await ModelArtifact.LoadFromDirectoryAsync(settings.ModelDirectory, cancellationToken);
-        var dataset = await FashionMnistLoader.LoadAsync(DatasetSources.Parse(settings.Data), cancellationToken);
+        var dataset = await FashionMnistLoader.LoadAsync(DatasetSources.FromSetting(settings.Data ?? LocalDirectoryDatasetSource.DebianPackageDirectory, CacheDirectory.Dataset), cancellationToken);
         using var classifier = new Classifier(artifact);
         var test = dataset.Test;
         var predicted = classifier.PredictLabels(test.Pixels, test.Count);

@@ -51,7 +51,7 @@ internal sealed class TrainCommand : AsyncCommand<TrainCommand.Settings>
         options.Validate();
 
         var console = ProgressConsole.Create();
-        var dataset = await FashionMnistLoader.LoadAsync(DatasetSources.Parse(settings.Data), cancellationToken);
+        var dataset = await FashionMnistLoader.LoadAsync(DatasetSources.FromSetting(settings.Data ?? LocalDirectoryDatasetSource.DebianPackageDirectory, CacheDirectory.Dataset), cancellationToken);
         console.MarkupLineInterpolated($"[grey]Loaded {dataset.Train.Count} training and {dataset.Test.Count} test images from {dataset.Source}.[/]");
 
         TrainingResult result = null!;

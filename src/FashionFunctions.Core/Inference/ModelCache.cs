@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using FashionFunctions.Core.Modeling;
+using Microsoft.Extensions.Logging;
+
+namespace FashionFunctions.Core.Inference;
+
+/// <summary>
+/// Keeps classifiers in memory. The current model is revalidated against the pointer's ETag at most every
+/// <see cref="ModelCacheOptions.RevalidateSeconds"/>; a change is loaded and swapped in atomically while requests
+/// keep being served by the model they started with. Concurrent requests for a model share one load, and at most
+/// <see cref="ModelCacheOptions.Capacity"/> models stay loaded (least recently used go first).
+/// </summary>
+public sealed class ModelCache(IModelSource source, ModelCacheOptions options, TimeProvider time, ILogger<ModelCache> logger)
+{
+    private readonly ConcurrentDictionary<string, Entry> byId = new();
+    private readonly SemaphoreSlim refreshing = new(1, 1);
+    private volatile CurrentModel? current;
+
+    private sealed class Entry(Lazy<Task<Classifier>> load)
+    {
+        public Lazy<Task<Classifier>> Load { get; } = load;
+        public long LastUsed;
+    }
+
+    private sealed record CurrentModel(string ModelId, string ETag, Classifier Classifier, DateTimeOffset CheckedAt);
+
+    /// <summary>The current model's id and whether it is loaded here, without touching storage.</summary>
+    public (string? ModelId, bool Loaded) Status => current is { } c ? (c.ModelId, true) : (null, false);
+
+    /// <summary>The classifier of the current model. Throws <see cref="NoCurrentModelException"/> when there is none.</summary>
+    public async Task<Classifier> GetCurrentAsync(CancellationToken cancellationToken = default)
+    {
+        var known = current;
+        if (known is not null && time.GetUtcNow() - known.CheckedAt < TimeSpan.FromSeconds(options.RevalidateSeconds))
+        {
+            Touch(known.ModelId);
+            return known.Classifier;
+        }
+
+        // One request revalidates; the others keep using the model they have rather than queue behind it.
+        if (known is not null && !await refreshing.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            return known.Classifier;
+        }
+
+        if (known is null)
+        {
+            await refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return (await RevalidateAsync(cancellationToken).ConfigureAwait(false)).Classifier;
+        }
+        catch (Exception e) when (known is not null && e is not NoCurrentModelException and not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Could not revalidate the current model; still serving {ModelId}", known.ModelId);
+            return known.Classifier;
+        }
+        finally
+        {
+            refreshing.Release();
+        }
+    }
+
+    /// <summary>The classifier of a model by id. Throws <see cref="ModelNotFoundException"/> when unknown.</summary>
+    public async Task<Classifier> GetAsync(string modelId, CancellationToken cancellationToken = default)
+    {
+        if (!ModelId.IsValid(modelId))
+        {
+            throw new ModelNotFoundException(modelId);
+        }
+
+        var entry = byId.GetOrAdd(modelId, id => new Entry(new Lazy<Task<Classifier>>(() => LoadAsync(id))));
+        Interlocked.Exchange(ref entry.LastUsed, time.GetTimestamp());
+        try
+        {
+            var classifier = await entry.Load.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            Evict();
+            return classifier;
+        }
+        catch (Exception) when (entry.Load.IsValueCreated && entry.Load.Value.IsFaulted)
+        {
+            byId.TryRemove(new KeyValuePair<string, Entry>(modelId, entry)); // let a later request try again
+            throw;
+        }
+    }
+
+    private async Task<CurrentModel> RevalidateAsync(CancellationToken cancellationToken)
+    {
+        var known = current;
+        string? etag = await source.GetCurrentETagAsync(cancellationToken).ConfigureAwait(false);
+        if (etag is null)
+        {
+            current = null;
+            throw new NoCurrentModelException();
+        }
+
+        if (known is not null && known.ETag == etag)
+        {
+            return current = known with { CheckedAt = time.GetUtcNow() };
+        }
+
+        var pointer = await source.GetCurrentModelAsync(cancellationToken).ConfigureAwait(false) ?? throw new NoCurrentModelException();
+        var classifier = await GetAsync(pointer.ModelId, cancellationToken).ConfigureAwait(false);
+        if (known?.ModelId != pointer.ModelId)
+        {
+            logger.LogInformation("Serving model {ModelId} (was {Previous})", pointer.ModelId, known?.ModelId ?? "none");
+        }
+
+        return current = new CurrentModel(pointer.ModelId, pointer.ETag, classifier, time.GetUtcNow());
+    }
+
+    private async Task<Classifier> LoadAsync(string modelId)
+    {
+        var artifact = await source.LoadAsync(modelId).ConfigureAwait(false);
+        return new Classifier(artifact);
+    }
+
+    private void Touch(string modelId)
+    {
+        if (byId.TryGetValue(modelId, out var entry))
+        {
+            Interlocked.Exchange(ref entry.LastUsed, time.GetTimestamp());
+        }
+    }
+
+    private void Evict()
+    {
+        while (byId.Count > options.Capacity)
+        {
+            string? currentId = current?.ModelId;
+            var oldest = byId.Where(kv => kv.Key != currentId).OrderBy(kv => Interlocked.Read(ref kv.Value.LastUsed)).FirstOrDefault();
+            if (oldest.Key is null || !byId.TryRemove(oldest))
+            {
+                return;
+            }
+
+            // Not disposed here: a request may still be using it. Its tensors are released by its finalizer.
+        }
+    }
+
+    /// <summary>The ids of the models loaded (or loading) now.</summary>
+    public IReadOnlyCollection<string> LoadedModelIds => byId.Keys.ToList();
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+using FashionFunctions.Core.Modeling;
+
+namespace FashionFunctions.Core.Jobs;
+
+/// <summary>
+/// The queue message: just the job id; the job's record holds the rest. Serialised as JSON; the queue client
+/// base64-encodes it, as the Functions queue trigger expects by default.
+/// </summary>
+public sealed record TrainingJobMessage(string JobId)
+{
+    public string ToJson() => JsonSerializer.Serialize(this, ModelJson.Options);
+
+    /// <summary>Throws <see cref="FormatException"/> for anything but {"jobId": "job-…"}.</summary>
+    public static TrainingJobMessage Parse(string text)
+    {
+        TrainingJobMessage? message;
+        try
+        {
+            message = JsonSerializer.Deserialize<TrainingJobMessage>(text, ModelJson.Options);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"The message is not JSON: {e.Message}", e);
+        }
+
+        if (message is null || !TrainingJob.IsValidId(message.JobId))
+        {
+            throw new FormatException("The message has no valid jobId.");
+        }
+
+        return message;
+    }
+}

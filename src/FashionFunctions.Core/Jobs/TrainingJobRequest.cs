@@ -1,0 +1,43 @@
+using FashionFunctions.Core.Training;
+
+namespace FashionFunctions.Core.Jobs;
+
+/// <summary>What a caller may ask of a training job; absent fields take the Keras defaults.</summary>
+public sealed record TrainingJobRequest
+{
+    public int? Epochs { get; init; }
+    public int? BatchSize { get; init; }
+    public double? LearningRate { get; init; }
+    public long? Seed { get; init; }
+
+    /// <summary>Make the model current when training succeeds (unless a newer one already is). Default true.</summary>
+    public bool? Promote { get; init; }
+
+    /// <summary>Train on the first N images only: quick jobs for tests and demos.</summary>
+    public int? TrainLimit { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field (camelCase, as in JSON).</summary>
+    public TrainingOptions ToOptions()
+    {
+        var defaults = new TrainingOptions();
+        var options = defaults with
+        {
+            Epochs = Epochs ?? defaults.Epochs,
+            BatchSize = BatchSize ?? defaults.BatchSize,
+            LearningRate = LearningRate ?? defaults.LearningRate,
+            Seed = Seed ?? defaults.Seed,
+            TrainLimit = TrainLimit,
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is { Length: > 0 } name)
+        {
+            string field = char.ToLowerInvariant(name[0]) + name[1..];
+            throw new ArgumentException($"{field}: {e.Message.Split(" (Parameter")[0]}", field);
+        }
+
+        return options;
+    }
+}

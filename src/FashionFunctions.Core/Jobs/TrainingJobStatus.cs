@@ -1,0 +1,9 @@
+namespace FashionFunctions.Core.Jobs;
+
+public enum TrainingJobStatus
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+}

@@ -1,0 +1,15 @@
+namespace FashionFunctions.Core.Storage;
+
+/// <summary>The containers, prefixes and queues the app uses. Documented in README ("Storage layout").</summary>
+public static class StorageNames
+{
+    public const string DatasetContainer = "datasets";
+    public const string DatasetPrefix = "fashion-mnist/";
+    public const string ModelContainer = "models";
+    public const string CurrentModelBlob = "current.json";
+    public const string JobContainer = "training-jobs";
+    public const string JobRecordPrefix = "jobs/";
+    public const string IdempotencyPrefix = "idempotency/";
+    public const string TrainingQueue = "training-jobs";
+    public const string TrainingPoisonQueue = TrainingQueue + "-poison";
+}

@@ -1,0 +1,37 @@
+using Azure.Storage.Queues;
+using FashionFunctions.Core.Jobs;
+
+namespace FashionFunctions.Core.Storage;
+
+/// <summary>
+/// Sends training-job messages. The Functions queue trigger decodes messages as base64 by default (host.json
+/// "messageEncoding"), while the v12 QueueClient sends plain text unless told otherwise; a plain-text message
+/// would fail to decode and end in the poison queue unseen. So the client here must be base64.
+/// </summary>
+public sealed class TrainingJobQueue
+{
+    private readonly QueueClient queue;
+    private readonly QueueClient poison;
+
+    /// <param name="service">Created with <see cref="ClientOptions"/> (base64 messages).</param>
+    public TrainingJobQueue(QueueServiceClient service)
+    {
+        queue = service.GetQueueClient(StorageNames.TrainingQueue);
+        poison = service.GetQueueClient(StorageNames.TrainingPoisonQueue);
+    }
+
+    public static QueueClientOptions ClientOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    {
+        await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task EnqueueAsync(TrainingJobMessage message, CancellationToken cancellationToken = default) =>
+        await queue.SendMessageAsync(message.ToJson(), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Parks a message that can never succeed where the host would after its last retry.</summary>
+    public async Task SendToPoisonAsync(string messageText, CancellationToken cancellationToken = default) =>
+        await poison.SendMessageAsync(messageText, cancellationToken).ConfigureAwait(false);
+}

@@ -1,0 +1,44 @@
+using FashionFunctions.Core.Storage;
+using FashionFunctions.Functions.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Logging;
+
+namespace FashionFunctions.Functions.Functions;
+
+/// <summary>GET /api/models, GET /api/models/{id}, POST /api/models/{id}/promote.</summary>
+public sealed class ModelsApi(BlobModelRegistry registry, ILogger<ModelsApi> logger)
+{
+    [Function("ListModels")]
+    public Task<IActionResult> ListAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models")] HttpRequest request,
+        CancellationToken cancellationToken) =>
+        ApiResponses.RunAsync(request, logger, async () =>
+        {
+            var current = await registry.GetCurrentAsync(cancellationToken);
+            var models = await registry.ListAsync(cancellationToken);
+            return ApiResponses.Json(models.Select(m => new
+            {
+                m.ModelId,
+                m.CreatedAt,
+                m.TestAccuracy,
+                Epochs = m.Epochs.Count,
+                Current = m.ModelId == current?.Pointer.ModelId,
+            }));
+        });
+
+    [Function("GetModel")]
+    public Task<IActionResult> GetAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await registry.GetManifestAsync(id, cancellationToken)));
+
+    [Function("PromoteModel")]
+    public Task<IActionResult> PromoteAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "models/{id}/promote")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await registry.PromoteAsync(id, onlyIfNewer: false, cancellationToken)));
+}

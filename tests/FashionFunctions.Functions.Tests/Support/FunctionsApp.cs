@@ -1,0 +1,75 @@
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using FashionFunctions.Core.Storage;
+using FashionFunctions.Functions.Hosting;
+using FashionFunctions.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace FashionFunctions.Functions.Tests.Support;
+
+/// <summary>
+/// The app's real service registration against a real Azurite process: function classes are created from it
+/// as the worker would create them. Only the Functions host (HTTP routing, triggers, keys) is left out.
+/// </summary>
+public class FunctionsApp : IAsyncLifetime
+{
+    private readonly AzuriteProcess azurite = new();
+    private ServiceProvider? services;
+
+    public ManualTimeProvider Time { get; } = new();
+
+    public IServiceProvider Services => services ?? throw new InvalidOperationException("Not initialised.");
+
+    public string ConnectionString => azurite.ConnectionString;
+
+    /// <summary>Settings a test class may override (FashionFunctions section keys).</summary>
+    protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public async Task InitializeAsync()
+    {
+        await azurite.InitializeAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            [ServiceRegistration.StorageConnection] = azurite.ConnectionString,
+            ["FashionFunctions:DatasetSeedSource"] = "/usr/share/datasets/fashion-mnist",
+            ["FashionFunctions:ModelCacheRevalidateSeconds"] = "30",
+        };
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value;
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var collection = new ServiceCollection()
+            .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
+            .AddSingleton<IConfiguration>(configuration)
+            .AddFashionFunctions(configuration)
+            .AddSingleton<TimeProvider>(Time);
+        services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (services is not null)
+        {
+            await services.DisposeAsync();
+        }
+
+        await azurite.DisposeAsync();
+    }
+
+    public T Create<T>() => ActivatorUtilities.CreateInstance<T>(Services);
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public BlobContainerClient Container(string name) => Get<BlobServiceClient>().GetBlobContainerClient(name);
+
+    /// <summary>A queue client configured as the Functions host's queue listener is by default (base64).</summary>
+    public QueueClient HostLikeQueue(string name = StorageNames.TrainingQueue) =>
+        new(ConnectionString, name, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+
+    /// <summary>A queue client that shows messages exactly as stored.</summary>
+    public QueueClient RawQueue(string name = StorageNames.TrainingQueue) => new(ConnectionString, name);
+}
