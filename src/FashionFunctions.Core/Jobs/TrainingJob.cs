@@ -25,7 +25,7 @@ public sealed record TrainingJob
     public bool IsFinished => Status is TrainingJobStatus.Succeeded or TrainingJobStatus.Failed;
 
     /// <summary>Sortable by creation time, safe in URLs and blob names.</summary>
-    public static string NewId(DateTimeOffset now) => $"job-{now.UtcDateTime:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..8]}";
+    public static string NewId(DateTimeOffset now) => $"job-{now.UtcDateTime:yyyyMMdd-HHmmss-fff}-{Guid.NewGuid().ToString("N")[..8]}";
 
     public static bool IsValidId(string? id) =>
         id is { Length: > 4 and <= 64 } && id.StartsWith("job-", StringComparison.Ordinal) && id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');

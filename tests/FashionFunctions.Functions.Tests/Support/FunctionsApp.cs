@@ -27,27 +27,33 @@ public class FunctionsApp : IAsyncLifetime
     /// <summary>Settings a test class may override (FashionFunctions section keys).</summary>
     protected virtual IDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await azurite.InitializeAsync();
+        services = BuildServices(azurite.ConnectionString, Settings, Time);
+    }
+
+    /// <summary>The app's services as Program registers them, on the given storage.</summary>
+    public static ServiceProvider BuildServices(string connectionString, IDictionary<string, string?> overrides, TimeProvider time)
+    {
         var settings = new Dictionary<string, string?>
         {
-            [ServiceRegistration.StorageConnection] = azurite.ConnectionString,
+            [ServiceRegistration.StorageConnection] = connectionString,
             ["FashionFunctions:DatasetSeedSource"] = "/usr/share/datasets/fashion-mnist",
             ["FashionFunctions:ModelCacheRevalidateSeconds"] = "30",
         };
-        foreach (var (key, value) in Settings)
+        foreach (var (key, value) in overrides)
         {
             settings[key] = value;
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        var collection = new ServiceCollection()
+        return new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
             .AddSingleton<IConfiguration>(configuration)
             .AddFashionFunctions(configuration)
-            .AddSingleton<TimeProvider>(Time);
-        services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+            .AddSingleton(time)
+            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using FashionFunctions.Core.Storage;
+using FashionFunctions.Functions.Functions;
+using FashionFunctions.Functions.Tests.Support;
+
+namespace FashionFunctions.Functions.Tests;
+
+public class ModelsApiTests(TrainedApp app) : IClassFixture<TrainedApp>
+{
+    private async Task<HttpAnswer> ClassifyAsync()
+    {
+        var request = HttpCall.Request(app.Services, "POST", "/api/classify", body: TestData.Test.Image(0).ToArray(), contentType: "application/octet-stream");
+        return await HttpCall.AnswerAsync(request, app.Create<ClassifyFunction>().ClassifyAsync(request, CancellationToken.None));
+    }
+
+    private async Task<HttpAnswer> PromoteAsync(string id)
+    {
+        var request = HttpCall.Request(app.Services, "POST", $"/api/models/{id}/promote");
+        return await HttpCall.AnswerAsync(request, app.Create<ModelsApi>().PromoteAsync(request, id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_promoted_model_is_served_after_the_cache_revalidates()
+    {
+        string first = app.Job.ModelId!;
+        await app.Get<BlobModelRegistry>().PromoteAsync(first);
+        Assert.Equal(first, (await ClassifyAsync()).Json.GetProperty("modelId").GetString());
+
+        var second = await Jobs.TrainAsync(app, """{"epochs": 1, "trainLimit": 3000, "seed": 9, "promote": false}""");
+        Assert.False(second.Promoted);
+        Assert.Equal(first, (await ClassifyAsync()).Json.GetProperty("modelId").GetString());
+
+        var promoted = await PromoteAsync(second.ModelId!);
+        Assert.Equal(200, promoted.Status);
+        Assert.Equal(second.ModelId, promoted.Json.GetProperty("modelId").GetString());
+
+        // Within the revalidation interval the worker keeps serving what it has...
+        app.Time.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(first, (await ClassifyAsync()).Json.GetProperty("modelId").GetString());
+
+        // ...and after it, notices the new pointer and swaps.
+        app.Time.Advance(TimeSpan.FromSeconds(25));
+        Assert.Equal(second.ModelId, (await ClassifyAsync()).Json.GetProperty("modelId").GetString());
+    }
+
+    [Fact]
+    public async Task Models_are_listed_newest_first_with_the_current_one_marked()
+    {
+        var request = HttpCall.Request(app.Services, "GET", "/api/models");
+        var answer = await HttpCall.AnswerAsync(request, app.Create<ModelsApi>().ListAsync(request, CancellationToken.None));
+        Assert.Equal(200, answer.Status);
+        var models = answer.Json.EnumerateArray().ToList();
+        Assert.Contains(models, m => m.GetProperty("modelId").GetString() == app.Job.ModelId);
+        Assert.Single(models, m => m.GetProperty("current").GetBoolean());
+        var created = models.Select(m => m.GetProperty("createdAt").GetDateTimeOffset()).ToList();
+        Assert.Equal(created.OrderByDescending(c => c), created);
+    }
+
+    [Fact]
+    public async Task A_models_manifest_has_its_metrics()
+    {
+        string id = app.Job.ModelId!;
+        var request = HttpCall.Request(app.Services, "GET", $"/api/models/{id}");
+        var answer = await HttpCall.AnswerAsync(request, app.Create<ModelsApi>().GetAsync(request, id, CancellationToken.None));
+        Assert.Equal(200, answer.Status);
+        Assert.Equal(id, answer.Json.GetProperty("modelId").GetString());
+        Assert.Equal(1, answer.Json.GetProperty("epochs").GetArrayLength());
+        Assert.Equal(101_770, answer.Json.GetProperty("parameterCount").GetInt32());
+        Assert.Equal(64, answer.Json.GetProperty("weightsSha256").GetString()!.Length);
+    }
+
+    [Theory]
+    [InlineData("fmnist-nope-000")]
+    [InlineData("..%2F..%2Fsecrets")]
+    [InlineData("current.json")]
+    public async Task Unknown_models_are_404(string id)
+    {
+        var get = HttpCall.Request(app.Services, "GET", $"/api/models/{id}");
+        (await HttpCall.AnswerAsync(get, app.Create<ModelsApi>().GetAsync(get, id, CancellationToken.None))).AssertProblem(404);
+        (await PromoteAsync(id)).AssertProblem(404);
+    }
+}
