@@ -21,6 +21,8 @@ internal static class CliErrors
             InvalidDatasetException or InvalidModelException or ImageRejectedException or TorchUnavailableException => (Failure, exception.Message),
             OperationCanceledException => (130, "Cancelled."),
             IOException or UnauthorizedAccessException => (Failure, exception.Message),
+            Azure.RequestFailedException or HttpRequestException or AggregateException =>
+                (Failure, $"storage could not be reached ({exception.Message.Split('\n')[0]}); is Azurite running? (scripts/start-azurite.sh)"),
             _ => (Failure, $"{exception.GetType().Name}: {exception.Message}"),
         };
         Console.Error.WriteLine($"fashion: {OneLine(message)}");

@@ -9,6 +9,8 @@ app.Configure(config =>
     config.AddCommand<TrainCommand>("train").WithDescription("Train the model and save model.safetensors + manifest.json.");
     config.AddCommand<EvaluateCommand>("evaluate").WithDescription("Evaluate a saved model on the test set.");
     config.AddCommand<ClassifyCommand>("classify").WithDescription("Classify image files with a saved model.");
+    config.AddCommand<SeedCommand>("seed").WithDescription("Upload the dataset into the app's blob storage (Azurite by default).");
+    config.AddCommand<EnqueueCommand>("enqueue").WithDescription("Create a training job and put it on the app's queue.");
     config.SetExceptionHandler((exception, _) => CliErrors.Report(exception));
 });
 return await app.RunAsync(args);

@@ -23,7 +23,7 @@ public class ClassifyTests(TrainedApp app) : IClassFixture<TrainedApp>
     public async Task Png_test_images_get_the_right_labels_from_the_trained_model()
     {
         int correct = 0;
-        const int count = 60;
+        const int count = 100;
         for (int i = 0; i < count; i++)
         {
             var answer = await ClassifyAsync(TestImages.Encode28(TestData.Test.Image(i)), "image/png");

@@ -64,7 +64,7 @@ public class ModelsApiTests(TrainedApp app) : IClassFixture<TrainedApp>
         var answer = await HttpCall.AnswerAsync(request, app.Create<ModelsApi>().GetAsync(request, id, CancellationToken.None));
         Assert.Equal(200, answer.Status);
         Assert.Equal(id, answer.Json.GetProperty("modelId").GetString());
-        Assert.Equal(1, answer.Json.GetProperty("epochs").GetArrayLength());
+        Assert.Equal(2, answer.Json.GetProperty("epochs").GetArrayLength());
         Assert.Equal(101_770, answer.Json.GetProperty("parameterCount").GetInt32());
         Assert.Equal(64, answer.Json.GetProperty("weightsSha256").GetString()!.Length);
     }

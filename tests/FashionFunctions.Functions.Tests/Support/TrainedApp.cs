@@ -17,6 +17,6 @@ public sealed class TrainedApp : FunctionsApp
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        Job = await Jobs.TrainAsync(this);
+        Job = await Jobs.TrainAsync(this, """{"epochs": 2, "trainLimit": 12000, "seed": 3}""");
     }
 }

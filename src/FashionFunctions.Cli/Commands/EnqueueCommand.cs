@@ -1,0 +1,54 @@
+using System.ComponentModel;
+using System.Text.Json;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using FashionFunctions.Core.Jobs;
+using FashionFunctions.Core.Modeling;
+using FashionFunctions.Core.Storage;
+using Spectre.Console.Cli;
+
+namespace FashionFunctions.Cli.Commands;
+
+/// <summary>Creates a training job and puts it on the queue, as POST /api/training-jobs does.</summary>
+internal sealed class EnqueueCommand : AsyncCommand<EnqueueCommand.Settings>
+{
+    public sealed class Settings : StorageSettings
+    {
+        [CommandOption("--epochs <N>")]
+        public int? Epochs { get; init; }
+
+        [CommandOption("--batch-size <N>")]
+        public int? BatchSize { get; init; }
+
+        [CommandOption("--learning-rate <RATE>")]
+        public double? LearningRate { get; init; }
+
+        [CommandOption("--seed <N>")]
+        public long? Seed { get; init; }
+
+        [CommandOption("--no-promote")]
+        [Description("Do not make the trained model current.")]
+        public bool NoPromote { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var blobs = new BlobServiceClient(settings.ConnectionString);
+        var queues = new QueueServiceClient(settings.ConnectionString, TrainingJobQueue.ClientOptions());
+        var service = new TrainingJobService(
+            new BlobJobStore(blobs.GetBlobContainerClient(StorageNames.JobContainer)),
+            new TrainingJobQueue(queues),
+            TimeProvider.System);
+        var request = new TrainingJobRequest
+        {
+            Epochs = settings.Epochs,
+            BatchSize = settings.BatchSize,
+            LearningRate = settings.LearningRate,
+            Seed = settings.Seed,
+            Promote = !settings.NoPromote,
+        };
+        var (job, _) = await service.SubmitAsync(request, idempotencyKey: null, cancellationToken);
+        Console.Out.WriteLine(JsonSerializer.Serialize(job, ModelJson.Options).ReplaceLineEndings(" "));
+        return 0;
+    }
+}
