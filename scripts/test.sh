@@ -7,6 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 say "Building (Release)"
 dotnet build "$REPO_ROOT/FashionFunctions.sln" -c Release --verbosity quiet -nologo
 
+# The infrastructure tests inspect the deployment package this produces.
+"$REPO_ROOT/scripts/package.sh"
+
 say "Testing"
 log="$(mktemp)"
 set +e

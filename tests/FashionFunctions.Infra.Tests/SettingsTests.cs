@@ -1,0 +1,95 @@
+using System.Reflection;
+using System.Text.Json;
+using FashionFunctions.Functions.Hosting;
+using FashionFunctions.Testing;
+
+namespace FashionFunctions.Infra.Tests;
+
+/// <summary>One source of truth for settings: what the app reads, the local sample, and the Bicep agree.</summary>
+public class SettingsTests
+{
+    /// <summary>Local-only: a connection string to Azurite, and the worker runtime that Flex Consumption sets in functionAppConfig.</summary>
+    private static readonly string[] LocalOnly = [ServiceRegistration.StorageConnection, "FUNCTIONS_WORKER_RUNTIME"];
+
+    /// <summary>Azure-only: identity-based storage and telemetry settings that replace the connection string.</summary>
+    private static readonly string[] AzureOnly =
+    [
+        "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "AzureWebJobsStorage__blobServiceUri",
+        "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+    ];
+
+    /// <summary>Settings whose values differ on purpose: the local Debian directory vs the canonical mirror.</summary>
+    private const string SeedSource = "FashionFunctions__DatasetSeedSource";
+
+    private static IReadOnlyList<string> AppSettingsTheAppReads() =>
+        typeof(FashionFunctionsOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(p => $"{FashionFunctionsOptions.Section}__{p.Name}")
+            .Concat(LocalOnly)
+            .Order()
+            .ToList();
+
+    private static Dictionary<string, string> LocalSample()
+    {
+        using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot.Path, "local.settings.sample.json")));
+        return sample.RootElement.GetProperty("Values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+    }
+
+    private static Dictionary<string, string> BicepAppSettings()
+    {
+        var config = CompiledTemplate.Resources("Microsoft.Web/sites/config")
+            .Single(r => r.GetProperty("name").GetString()!.Contains("appsettings"));
+        return config.GetProperty("properties").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+    }
+
+    [Fact]
+    public void The_local_sample_lists_exactly_the_settings_the_app_reads()
+    {
+        Assert.Equal(AppSettingsTheAppReads(), LocalSample().Keys.Order());
+    }
+
+    [Fact]
+    public void The_bicep_sets_the_same_settings_but_for_local_only_and_identity_based_ones()
+    {
+        var expected = AppSettingsTheAppReads().Except(LocalOnly).Concat(AzureOnly).Order();
+        Assert.Equal(expected, BicepAppSettings().Keys.Order());
+    }
+
+    [Fact]
+    public void Local_and_azure_values_agree_and_match_the_code_defaults()
+    {
+        var local = LocalSample();
+        var azure = BicepAppSettings();
+        var defaults = new FashionFunctionsOptions();
+        foreach (var property in typeof(FashionFunctionsOptions).GetProperties())
+        {
+            string key = $"{FashionFunctionsOptions.Section}__{property.Name}";
+            if (key == SeedSource)
+            {
+                continue;
+            }
+
+            Assert.Equal(Convert.ToString(property.GetValue(defaults)), local[key]);
+            Assert.Equal(local[key], azure[key]);
+        }
+
+        Assert.Equal("/usr/share/datasets/fashion-mnist", local[SeedSource]);
+        Assert.StartsWith("http", azure[SeedSource]);
+        Assert.Equal("UseDevelopmentStorage=true", local[ServiceRegistration.StorageConnection]);
+        Assert.Equal("dotnet-isolated", local["FUNCTIONS_WORKER_RUNTIME"]);
+        Assert.Equal("managedidentity", azure["AzureWebJobsStorage__credential"]);
+    }
+
+    [Fact]
+    public void Host_json_max_dequeue_count_matches_the_setting_the_runner_reads()
+    {
+        using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot.Path, "host.json")));
+        var queues = host.RootElement.GetProperty("extensions").GetProperty("queues");
+        int maxDequeue = queues.GetProperty("maxDequeueCount").GetInt32();
+        Assert.Equal(maxDequeue.ToString(), LocalSample()["FashionFunctions__MaxDequeueCount"]);
+        Assert.Equal(maxDequeue.ToString(), BicepAppSettings()["FashionFunctions__MaxDequeueCount"]);
+        Assert.Equal(1, queues.GetProperty("batchSize").GetInt32());
+        Assert.Equal(0, queues.GetProperty("newBatchThreshold").GetInt32());
+        Assert.Equal("base64", queues.GetProperty("messageEncoding").GetString());
+    }
+}
