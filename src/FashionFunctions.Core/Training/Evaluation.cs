@@ -9,17 +9,21 @@ public static class Evaluation
 {
     private const int Chunk = 2000;
 
-    public static int[] PredictLabels(FashionMlp model, FashionMnistSplit split)
+    public static int[] PredictLabels(FashionMlp model, FashionMnistSplit split) =>
+        PredictLabels(model.Hidden.weight!, model.Hidden.bias!, model.Output.weight!, model.Output.bias!, split);
+
+    /// <summary>The most likely label of every image, from the four parameter tensors.</summary>
+    public static int[] PredictLabels(Tensor hiddenWeight, Tensor hiddenBias, Tensor outputWeight, Tensor outputBias, FashionMnistSplit split)
     {
         var predicted = new int[split.Count];
         using var _ = no_grad();
-        model.eval();
         for (int start = 0; start < split.Count; start += Chunk)
         {
             using var scope = NewDisposeScope();
             int length = Math.Min(Chunk, split.Count - start);
             var pixels = PixelTensors.FromBytes(split.Pixels.AsSpan(start * FashionMnistFile.PixelsPerImage, length * FashionMnistFile.PixelsPerImage).ToArray(), length);
-            long[] labels = model.forward(pixels).argmax(1).data<long>().ToArray();
+            var hidden = nn.functional.relu(nn.functional.linear(pixels, hiddenWeight, hiddenBias));
+            long[] labels = nn.functional.linear(hidden, outputWeight, outputBias).argmax(1).data<long>().ToArray();
             for (int i = 0; i < length; i++)
             {
                 predicted[start + i] = (int)labels[i];

@@ -8,9 +8,10 @@ using static TorchSharp.torch;
 namespace FashionFunctions.Core.Training;
 
 /// <summary>
-/// Trains <see cref="FashionMlp"/> with Adam and sparse categorical cross-entropy from logits, as the Keras
-/// tutorial does. Each epoch's shuffled data is gathered once into contiguous tensors and sliced per step; every
-/// step's temporaries live in their own dispose scope.
+/// Trains <see cref="FashionMlp"/> as the Keras tutorial does — Adam, sparse categorical cross-entropy from
+/// logits, reshuffled every epoch — with <see cref="FusedAdamTrainer"/>: no autograd, no per-step allocations, one
+/// fused optimizer pass. The same mathematics as an autograd loop with <c>torch.optim.Adam</c> (a test compares
+/// one step of each), several times faster on small CPUs.
 /// </summary>
 public static class Trainer
 {
@@ -26,11 +27,11 @@ public static class Trainer
         var test = options.TestLimit is int e ? dataset.Test.Take(e) : dataset.Test;
 
         torch.manual_seed(options.Seed);
-        using var model = new FashionMlp();
-        using var trainPixels = PixelTensors.FromBytes(train.Pixels, train.Count);
-        using var trainLabels = PixelTensors.Labels(train.Labels);
-        using var optimizer = optim.Adam(model.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
+        using var initial = new FashionMlp();
+        using var step = new FusedAdamTrainer(initial, options, [options.BatchSize, train.Count % options.BatchSize is int rest && rest > 0 ? rest : options.BatchSize]);
         using var shuffling = new Generator((ulong)options.Seed);
+        using var pixels = PixelTensors.FromBytes(train.Pixels, train.Count);
+        var shuffledLabels = new byte[train.Count];
 
         int steps = (train.Count + options.BatchSize - 1) / options.BatchSize;
         int reportEvery = Math.Max(1, steps / 100);
@@ -41,42 +42,40 @@ public static class Trainer
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
             long correct = 0;
-            model.train();
-            using (var epochScope = NewDisposeScope())
+            using var order = randperm(train.Count, generator: shuffling);
+            using var shuffled = pixels.index_select(0, order); // the epoch's batches, gathered once, contiguous
+            ShuffleLabels(train.Labels, order, shuffledLabels);
+            for (int s = 0; s < steps; s++)
             {
-                var order = randperm(train.Count, generator: shuffling);
-                var pixels = trainPixels.index_select(0, order);
-                var labels = trainLabels.index_select(0, order);
-                for (int step = 0; step < steps; step++)
+                cancellationToken.ThrowIfCancellationRequested();
+                int start = s * options.BatchSize;
+                int length = Math.Min(options.BatchSize, train.Count - start);
+                using var x = shuffled.narrow(0, start, length);
+                var (batchLoss, batchCorrect) = step.Step(x, shuffledLabels.AsSpan(start, length));
+                lossSum += batchLoss;
+                correct += batchCorrect;
+                if ((s + 1) % reportEvery == 0 && s + 1 < steps)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    using var stepScope = NewDisposeScope();
-                    int start = step * options.BatchSize;
-                    int length = Math.Min(options.BatchSize, train.Count - start);
-                    var x = pixels.narrow(0, start, length);
-                    var y = labels.narrow(0, start, length);
-
-                    var logits = model.forward(x);
-                    var loss = nn.functional.cross_entropy(logits, y);
-                    optimizer.zero_grad();
-                    loss.backward();
-                    optimizer.step();
-
-                    lossSum += loss.item<float>() * length;
-                    correct += logits.argmax(1).eq(y).sum().item<long>();
-                    if ((step + 1) % reportEvery == 0 && step + 1 < steps)
-                    {
-                        progress?.Report(new TrainingProgress(epoch, options.Epochs, step + 1, steps, lossSum / (start + length), null));
-                    }
+                    progress?.Report(new TrainingProgress(epoch, options.Epochs, s + 1, steps, lossSum / (start + length), null));
                 }
             }
 
-            double testAccuracy = Evaluation.Accuracy(model, test);
+            var (w1, b1, w2, b2) = step.Parameters;
+            double testAccuracy = EvaluationReport.From(Evaluation.PredictLabels(w1, b1, w2, b2, test), test.Labels).Accuracy;
             var metrics = new EpochMetrics(epoch, lossSum / train.Count, (double)correct / train.Count, testAccuracy, clock.Elapsed.TotalSeconds);
             epochs.Add(metrics);
             progress?.Report(new TrainingProgress(epoch, options.Epochs, steps, steps, metrics.Loss, metrics));
         }
 
-        return new TrainingResult(ModelWeights.FromModule(model), options, epochs);
+        return new TrainingResult(step.Weights(), options, epochs);
+    }
+
+    private static void ShuffleLabels(byte[] labels, Tensor order, byte[] shuffled)
+    {
+        var indices = order.data<long>();
+        for (int i = 0; i < shuffled.Length; i++)
+        {
+            shuffled[i] = labels[indices[i]];
+        }
     }
 }

@@ -1,0 +1,376 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using FashionFunctions.Core.Modeling;
+using static TorchSharp.torch;
+
+namespace FashionFunctions.Core.Training;
+
+/// <summary>
+/// One training step of <see cref="FashionMlp"/> without autograd or per-step allocations. The four parameters
+/// live in one flat tensor (as do their gradients), so that Adam is a single fused, vectorised pass over flat
+/// memory. The matrix products run in libtorch, in place into preallocated tensors; the gradients of this
+/// two-layer network are written out directly; everything element-wise over a batch or the parameters runs
+/// in C# over the tensors' own memory. The mathematics is exactly PyTorch's: softmax cross-entropy averaged
+/// over the batch, and <c>torch.optim.Adam</c> (no weight decay, no AMSGrad).
+/// Measured on 2 cores (bench/): per step ≈ 90 µs forward matrix product, 75 µs dW1, 100 µs Adam, 40 µs the
+/// rest. Splitting Adam over two .NET threads, or making libtorch's OpenMP workers sleep at once, was slower:
+/// the workers and our threads then fight for the two cores and for their caches.
+/// </summary>
+internal sealed class FusedAdamTrainer : IDisposable
+{
+    private const int Inputs = FashionMlp.Inputs;
+    private const int Hidden = FashionMlp.HiddenUnits;
+    private const int Outputs = FashionMlp.Outputs;
+    private const int W1Offset = 0;
+    private const int B1Offset = W1Offset + Hidden * Inputs;
+    private const int W2Offset = B1Offset + Hidden;
+    private const int B2Offset = W2Offset + Outputs * Hidden;
+
+    private readonly TrainingOptions options;
+    private readonly float[] firstMoment = new float[FashionMlp.ParameterCount];
+    private readonly float[] secondMoment = new float[FashionMlp.ParameterCount];
+    private readonly Tensor parameters;
+    private readonly Tensor gradients;
+    private readonly Tensor w1, b1, w2, b2, w1T, w2T;
+    private readonly Tensor gradW1, gradW2;
+    private readonly Dictionary<int, BatchBuffers> buffers = [];
+    private readonly Pinned parameterMemory;
+    private readonly Pinned gradientMemory;
+    private readonly float[] rowGradient = new float[Inputs];
+    private long step;
+
+    /// <param name="initial">The model whose parameters training starts from.</param>
+    /// <param name="options">The Adam hyperparameters.</param>
+    /// <param name="batchSizes">Every batch size <see cref="Step"/> will see (the last batch may be smaller); their
+    /// work tensors are allocated here, once.</param>
+    public FusedAdamTrainer(FashionMlp initial, TrainingOptions options, IEnumerable<int> batchSizes)
+    {
+        this.options = options;
+        parameters = zeros(FashionMlp.ParameterCount);
+        gradients = zeros(FashionMlp.ParameterCount);
+        w1 = Matrix(parameters, W1Offset, Hidden, Inputs);
+        b1 = parameters.narrow(0, B1Offset, Hidden);
+        w2 = Matrix(parameters, W2Offset, Outputs, Hidden);
+        b2 = parameters.narrow(0, B2Offset, Outputs);
+        w1T = w1.t();
+        w2T = w2.t();
+        gradW1 = Matrix(gradients, W1Offset, Hidden, Inputs);
+        gradW2 = Matrix(gradients, W2Offset, Outputs, Hidden);
+        foreach (var t in new[] { parameters, gradients, w1, b1, w2, b2, w1T, w2T, gradW1, gradW2 })
+        {
+            t.DetachFromDisposeScope(); // owned by this object, whatever scope constructs it
+        }
+        foreach (int size in batchSizes.Distinct())
+        {
+            buffers[size] = new BatchBuffers(size, b1, b2);
+        }
+
+        parameterMemory = new Pinned(parameters);
+        gradientMemory = new Pinned(gradients);
+        using (no_grad())
+        {
+            w1.copy_(initial.Hidden.weight!);
+            b1.copy_(initial.Hidden.bias!);
+            w2.copy_(initial.Output.weight!);
+            b2.copy_(initial.Output.bias!);
+        }
+    }
+
+    /// <summary>The current parameters, [784×128 weights, 128, 10×128, 10] as views of the flat tensor.</summary>
+    public (Tensor W1, Tensor B1, Tensor W2, Tensor B2) Parameters => (w1, b1, w2, b2);
+
+    public ModelWeights Weights()
+    {
+        float[] flat = parameterMemory.Span.ToArray();
+        return ModelWeights.FromTensors(
+        [
+            new NamedTensor("hidden.weight", [Hidden, Inputs], flat[W1Offset..B1Offset]),
+            new NamedTensor("hidden.bias", [Hidden], flat[B1Offset..W2Offset]),
+            new NamedTensor("output.weight", [Outputs, Hidden], flat[W2Offset..B2Offset]),
+            new NamedTensor("output.bias", [Outputs], flat[B2Offset..]),
+        ]);
+    }
+
+    /// <summary>
+    /// One Adam step on a batch: <paramref name="x"/> is [batch, 784] pixels scaled to [0, 1], contiguous.
+    /// Returns the batch's summed loss and the number it classified right before the update.
+    /// </summary>
+    public (double LossSum, int Correct) Step(Tensor x, ReadOnlySpan<byte> labels)
+    {
+        int batch = labels.Length;
+        if (!buffers.TryGetValue(batch, out var b))
+        {
+            throw new ArgumentException($"No work tensors for a batch of {batch}; pass its size to the constructor.", nameof(labels));
+        }
+
+
+        // Forward: hidden = relu(x·W1ᵀ + b1), logits = hidden·W2ᵀ + b2 (libtorch, in place).
+        b.Hidden.copy_(b.B1Rows);
+        b.Hidden.addmm_(x, w1T, 1, 1);
+        b.Hidden.relu_();
+        b.Logits.copy_(b.B2Rows);
+        b.Logits.addmm_(b.Hidden, w2T, 1, 1);
+
+        // Loss and its gradient: d(logits) = (softmax − one-hot) / batch, written over the logits.
+        Span<float> logits = b.LogitsMemory.Span;
+        Span<float> grads = gradientMemory.Span;
+        Span<float> gradB2 = grads.Slice(B2Offset, Outputs);
+        gradB2.Clear();
+        double lossSum = 0;
+        int correct = 0;
+        float inverseBatch = 1f / batch;
+        for (int i = 0; i < batch; i++)
+        {
+            var row = logits.Slice(i * Outputs, Outputs);
+            int label = labels[i];
+            int argmax = 0;
+            float max = row[0];
+            for (int c = 1; c < Outputs; c++)
+            {
+                if (row[c] > max)
+                {
+                    (max, argmax) = (row[c], c);
+                }
+            }
+
+            correct += argmax == label ? 1 : 0;
+            float sum = 0;
+            for (int c = 0; c < Outputs; c++)
+            {
+                row[c] = MathF.Exp(row[c] - max);
+                sum += row[c];
+            }
+
+            lossSum += Math.Log(sum) - Math.Log(row[label]);
+            float inverseSum = 1f / sum;
+            for (int c = 0; c < Outputs; c++)
+            {
+                float g = (row[c] * inverseSum - (c == label ? 1f : 0f)) * inverseBatch;
+                row[c] = g;
+                gradB2[c] += g;
+            }
+        }
+
+        // Backward through the output layer (libtorch): dW2 = dLogitsᵀ·hidden, dHidden = dLogits·W2.
+        gradW2.addmm_(b.LogitsT, b.Hidden, 0, 1);
+        b.GradHidden.addmm_(b.Logits, w2, 0, 1);
+
+        // Through the ReLU, and the hidden bias's gradient.
+        Span<float> hidden = b.HiddenMemory.Span;
+        Span<float> gradHidden = b.GradHiddenMemory.Span;
+        Span<float> gradB1 = grads.Slice(B1Offset, Hidden);
+        gradB1.Clear();
+        for (int i = 0; i < batch; i++)
+        {
+            var gh = gradHidden.Slice(i * Hidden, Hidden);
+            MaskWhereZero(gh, hidden.Slice(i * Hidden, Hidden));
+            AddInto(gradB1, gh);
+        }
+
+        var adam = NextAdamStep();
+
+        gradW1.addmm_(b.GradHiddenT, x, 0, 1);
+        adam.Update(parameterMemory.Span, firstMoment, secondMoment, 0, grads);
+        return (lossSum, correct);
+    }
+
+    private AdamStep NextAdamStep()
+    {
+        step++;
+        return new AdamStep(
+            (float)options.Beta1,
+            (float)options.Beta2,
+            (float)(options.LearningRate / (1 - Math.Pow(options.Beta1, step))),
+            (float)(1 / Math.Sqrt(1 - Math.Pow(options.Beta2, step))),
+            (float)options.Epsilon);
+    }
+
+    /// <summary>torch.optim.Adam's update for one step t, over any range of the flat buffers:
+    /// m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε).</summary>
+    /// <remarks>
+    /// Moments below <see cref="Tiny"/> are flushed to zero. Inputs that are always 0 (the images' borders) give
+    /// W1 columns whose gradient is always 0, so their moments decay geometrically into denormal floats, on which
+    /// x86 arithmetic is about a hundred times slower — that alone made the update several times slower. A moment
+    /// that small moves its parameter by less than 1e-26, far below a float's resolution of the parameter.
+    /// </remarks>
+    private readonly record struct AdamStep(float Beta1, float Beta2, float StepSize, float InverseSqrtCorrection2, float Epsilon)
+    {
+        private const float Tiny = 1e-30f;
+
+        public void Update(Span<float> parameters, Span<float> firstMoment, Span<float> secondMoment, int offset, ReadOnlySpan<float> gradient)
+        {
+            var p = parameters.Slice(offset, gradient.Length);
+            var m = firstMoment.Slice(offset, gradient.Length);
+            var v = secondMoment.Slice(offset, gradient.Length);
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var vBeta1 = new Vector<float>(Beta1);
+                var vOneMinusBeta1 = new Vector<float>(1 - Beta1);
+                var vBeta2 = new Vector<float>(Beta2);
+                var vOneMinusBeta2 = new Vector<float>(1 - Beta2);
+                var vStep = new Vector<float>(StepSize);
+                var vCorrection = new Vector<float>(InverseSqrtCorrection2);
+                var vEpsilon = new Vector<float>(Epsilon);
+                var vTiny = new Vector<float>(Tiny);
+                var pv = MemoryMarshal.Cast<float, Vector<float>>(p);
+                var gv = MemoryMarshal.Cast<float, Vector<float>>(gradient);
+                var mv = MemoryMarshal.Cast<float, Vector<float>>(m);
+                var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
+                for (int k = 0; k < pv.Length; k++)
+                {
+                    var g = gv[k];
+                    var newM = vBeta1 * mv[k] + vOneMinusBeta1 * g;
+                    var newV = vBeta2 * vv[k] + vOneMinusBeta2 * g * g;
+                    newM = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(Vector.Abs(newM), vTiny), newM, Vector<float>.Zero);
+                    newV = Vector.ConditionalSelect(Vector.GreaterThanOrEqual(newV, vTiny), newV, Vector<float>.Zero);
+                    mv[k] = newM;
+                    vv[k] = newV;
+                    pv[k] -= vStep * newM / (Vector.SquareRoot(newV) * vCorrection + vEpsilon);
+                }
+
+                i = pv.Length * Vector<float>.Count;
+            }
+
+            for (; i < p.Length; i++)
+            {
+                m[i] = Beta1 * m[i] + (1 - Beta1) * gradient[i];
+                v[i] = Beta2 * v[i] + (1 - Beta2) * gradient[i] * gradient[i];
+                m[i] = MathF.Abs(m[i]) >= Tiny ? m[i] : 0;
+                v[i] = v[i] >= Tiny ? v[i] : 0;
+                p[i] -= StepSize * m[i] / (MathF.Sqrt(v[i]) * InverseSqrtCorrection2 + Epsilon);
+            }
+        }
+    }
+
+    private static void MultiplyAddInto(Span<float> sum, ReadOnlySpan<float> values, float scale)
+    {
+        var sv = MemoryMarshal.Cast<float, Vector<float>>(sum);
+        var vv = MemoryMarshal.Cast<float, Vector<float>>(values);
+        var vs = new Vector<float>(scale);
+        for (int k = 0; k < sv.Length; k++)
+        {
+            sv[k] += vv[k] * vs;
+        }
+
+        for (int i = sv.Length * Vector<float>.Count; i < sum.Length; i++)
+        {
+            sum[i] += values[i] * scale;
+        }
+    }
+
+    private static void MaskWhereZero(Span<float> gradient, ReadOnlySpan<float> activation)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var gv = MemoryMarshal.Cast<float, Vector<float>>(gradient);
+            var av = MemoryMarshal.Cast<float, Vector<float>>(activation);
+            for (int k = 0; k < gv.Length; k++)
+            {
+                gv[k] = Vector.ConditionalSelect(Vector.GreaterThan(av[k], Vector<float>.Zero), gv[k], Vector<float>.Zero);
+            }
+
+            i = gv.Length * Vector<float>.Count;
+        }
+
+        for (; i < gradient.Length; i++)
+        {
+            gradient[i] = activation[i] > 0 ? gradient[i] : 0;
+        }
+    }
+
+    private static void AddInto(Span<float> sum, ReadOnlySpan<float> values)
+    {
+        var sv = MemoryMarshal.Cast<float, Vector<float>>(sum);
+        var vv = MemoryMarshal.Cast<float, Vector<float>>(values);
+        for (int k = 0; k < sv.Length; k++)
+        {
+            sv[k] += vv[k];
+        }
+
+        for (int i = sv.Length * Vector<float>.Count; i < sum.Length; i++)
+        {
+            sum[i] += values[i];
+        }
+    }
+
+    private static Tensor Matrix(Tensor flat, int offset, int rows, int columns)
+    {
+        using var range = flat.narrow(0, offset, rows * columns);
+        return range.view(rows, columns);
+    }
+
+    /// <summary>The tensor's memory, fetched once: libtorch never moves a tensor's storage while it lives.</summary>
+    internal sealed unsafe class Pinned(Tensor tensor)
+    {
+        private readonly float* start = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(tensor.bytes));
+        private readonly int length = (int)tensor.numel();
+
+        public Span<float> Span => new(start, length);
+    }
+
+    public void Dispose()
+    {
+        foreach (var b in buffers.Values)
+        {
+            b.Dispose();
+        }
+
+        foreach (var t in new[] { w1T, w2T, gradW1, gradW2, w1, b1, w2, b2, parameters, gradients })
+        {
+            t.Dispose();
+        }
+    }
+
+    /// <summary>The per-batch-size tensors a step works in, allocated once.</summary>
+    private sealed class BatchBuffers : IDisposable
+    {
+        public BatchBuffers(int batch, Tensor b1, Tensor b2)
+        {
+            Hidden = zeros(batch, FashionMlp.HiddenUnits);
+            GradHidden = zeros(batch, FashionMlp.HiddenUnits);
+            Logits = zeros(batch, FashionMlp.Outputs);
+            LogitsT = Logits.t();
+            GradHiddenT = GradHidden.t();
+            using (var row = b1.unsqueeze(0))
+            {
+                B1Rows = row.expand(batch, FashionMlp.HiddenUnits);
+            }
+
+            using (var row = b2.unsqueeze(0))
+            {
+                B2Rows = row.expand(batch, FashionMlp.Outputs);
+            }
+            foreach (var t in new[] { Hidden, GradHidden, Logits, LogitsT, GradHiddenT, B1Rows, B2Rows })
+            {
+                t.DetachFromDisposeScope();
+            }
+
+            HiddenMemory = new Pinned(Hidden);
+            GradHiddenMemory = new Pinned(GradHidden);
+            LogitsMemory = new Pinned(Logits);
+        }
+
+        public Pinned HiddenMemory { get; }
+        public Pinned GradHiddenMemory { get; }
+        public Pinned LogitsMemory { get; }
+
+        public Tensor Hidden { get; }
+        public Tensor GradHidden { get; }
+        public Tensor Logits { get; }
+        public Tensor LogitsT { get; }
+        public Tensor GradHiddenT { get; }
+        public Tensor B1Rows { get; }
+        public Tensor B2Rows { get; }
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { LogitsT, GradHiddenT, B1Rows, B2Rows, Hidden, GradHidden, Logits })
+            {
+                t.Dispose();
+            }
+        }
+    }
+}
