@@ -1,14 +1,95 @@
+using System.Diagnostics;
+using System.Text.Json;
 using FashionFunctions.Benchmarks;
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Training;
+using Spectre.Console;
 
-if (Environment.GetEnvironmentVariable("T") is { } t) TorchSharp.torch.set_num_threads(int.Parse(t));
-var dataset = await FashionMnistLoader.LoadAsync(new LocalDirectoryDatasetSource(LocalDirectoryDatasetSource.DebianPackageDirectory));
-int epochs = args.Length > 0 ? int.Parse(args[0]) : 3;
+// Usage: fashion-bench [--epochs N] [--out FILE] [--no-peers]
+int epochs = 3;
+string output = Path.Combine("bench", "results", "benchmark.json");
+bool peers = true;
+for (int i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--epochs": epochs = int.Parse(args[++i]); break;
+        case "--out": output = args[++i]; break;
+        case "--no-peers": peers = false; break;
+        default: Console.Error.WriteLine($"fashion-bench: unknown argument {args[i]}"); return 2;
+    }
+}
+
+string data = LocalDirectoryDatasetSource.DebianPackageDirectory;
+string peersDirectory = Path.Combine(AppContext.BaseDirectory, "peers");
+var dataset = await FashionMnistLoader.LoadAsync(new LocalDirectoryDatasetSource(data));
 var options = new TrainingOptions { Epochs = epochs };
-var fast = Trainer.Train(dataset, options);
-Console.WriteLine($"fused: {string.Join(" ", fast.Epochs.Select(e => e.DurationSeconds.ToString("F3")))} acc {fast.TestAccuracy}");
-Console.WriteLine(string.Join(" ", FashionFunctions.Core.Training.FusedAdamTrainer.T.Select(x => (x * 1e6 / System.Diagnostics.Stopwatch.Frequency / (1875.0 * epochs)).ToString("F1"))));
-if (args.Length > 0) return;
-var plain = AutogradLoop.Run(dataset, options);
-Console.WriteLine($"plain: {string.Join(" ", plain.EpochSeconds.Select(e => e.ToString("F3")))} acc {plain.TestAccuracy}");
+var console = AnsiConsole.Console;
+console.MarkupLine($"[bold]Fashion-MNIST benchmark[/]: {Environment.ProcessorCount} cores, {epochs} epochs per trainer, batch {options.BatchSize}, seed {options.Seed}");
+
+console.MarkupLine("(a) this project's trainer…");
+var ours = Trainer.Train(dataset, options);
+long peakWorkingSet = Process.GetCurrentProcess().PeakWorkingSet64;
+var a = new TrainerRun(ours.Epochs.Select(e => e.DurationSeconds).ToList(), ours.TestAccuracy);
+
+console.MarkupLine("(b) plain TorchSharp autograd loop…");
+var b = AutogradLoop.Run(dataset, options);
+
+TrainerRun? c = null, d = null;
+string cNote = "skipped", dNote = "skipped";
+if (peers)
+{
+    console.MarkupLine("(c) PyTorch (python3-torch)…");
+    (c, cNote) = PythonPeer.Train("pytorch_mlp.py", data, epochs, options.Seed, peersDirectory);
+    console.MarkupLine("(d) scikit-learn MLPClassifier (python3-sklearn)…");
+    (d, dNote) = PythonPeer.Train("sklearn_mlp.py", data, epochs, options.Seed, peersDirectory);
+}
+
+console.MarkupLine("Inference…");
+var inference = InferenceBenchmarks.Run(ours.ToArtifact(dataset), dataset.Test);
+
+string Ratio(TrainerRun? other) => other is null ? "–" : $"{other.MedianEpochSeconds / a.MedianEpochSeconds:F1}×";
+var training = new Table().AddColumns("trainer", "median s/epoch", "test accuracy", "vs (a)");
+training.AddRow("(a) FashionFunctions (fused Adam)", $"{a.MedianEpochSeconds:F3}", $"{a.TestAccuracy:F4}", "1.0×");
+training.AddRow("(b) TorchSharp autograd + optim.Adam", $"{b.MedianEpochSeconds:F3}", $"{b.TestAccuracy:F4}", Ratio(b));
+training.AddRow($"(c) PyTorch {Markup.Escape(cNote)}", c is null ? "–" : $"{c.MedianEpochSeconds:F3}", c is null ? "–" : $"{c.TestAccuracy:F4}", Ratio(c));
+training.AddRow($"(d) scikit-learn {Markup.Escape(dNote)}", d is null ? "–" : $"{d.MedianEpochSeconds:F3}", d is null ? "–" : $"{d.TestAccuracy:F4}", Ratio(d));
+console.Write(training);
+
+var serving = new Table().AddColumns("inference", "measured", "target");
+serving.AddRow("single image from PNG, p50", $"{inference.SingleFromPngP50Microseconds:F0} µs", "≤ 100 µs");
+serving.AddRow("single image from PNG, p99", $"{inference.SingleFromPngP99Microseconds:F0} µs", "");
+serving.AddRow("batch from raw pixels", $"{inference.BatchFromPixelsImagesPerSecond:N0} images/s", "≥ 200,000");
+serving.AddRow("batch from 28×28 PNG bytes", $"{inference.BatchFromPngImagesPerSecond:N0} images/s", "≥ 20,000");
+serving.AddRow("weights file → first prediction", $"{inference.WeightsToFirstPredictionMilliseconds:F1} ms", "≤ 300 ms");
+serving.AddRow("peak working set while training", $"{peakWorkingSet / 1048576.0:F0} MiB", "");
+console.Write(serving);
+
+var results = new
+{
+    machine = new { cores = Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, dotnet = Environment.Version.ToString() },
+    epochs,
+    batchSize = options.BatchSize,
+    seed = options.Seed,
+    training = new
+    {
+        ours = a,
+        autogradLoop = b,
+        pytorch = c,
+        pytorchVersion = cNote,
+        sklearn = d,
+        sklearnVersion = dNote,
+        ratios = new
+        {
+            autogradOverOurs = b.MedianEpochSeconds / a.MedianEpochSeconds,
+            pytorchOverOurs = c is null ? (double?)null : c.MedianEpochSeconds / a.MedianEpochSeconds,
+            sklearnOverOurs = d is null ? (double?)null : d.MedianEpochSeconds / a.MedianEpochSeconds,
+        },
+    },
+    inference,
+    peakWorkingSetBytesWhileTraining = peakWorkingSet,
+};
+Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+File.WriteAllText(output, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+console.MarkupLine($"Results written to {Markup.Escape(Path.GetFullPath(output))}");
+return 0;

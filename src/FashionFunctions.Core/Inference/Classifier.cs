@@ -11,6 +11,14 @@ namespace FashionFunctions.Core.Inference;
 /// </summary>
 public sealed class Classifier : IDisposable
 {
+    /// <summary>Up to this many images are classified in managed code; more go through libtorch, whose matrix
+    /// products win once there is enough work to amortise a native call's overhead.</summary>
+    internal const int ManagedBatchLimit = 4;
+
+    private readonly float[] hiddenWeightRows;
+    private readonly float[] hiddenBiasValues;
+    private readonly float[] outputWeightRows;
+    private readonly float[] outputBiasValues;
     private readonly Tensor hiddenWeight;
     private readonly Tensor hiddenBias;
     private readonly Tensor outputWeight;
@@ -22,6 +30,10 @@ public sealed class Classifier : IDisposable
         ModelId = artifact.ModelId;
         Manifest = artifact.Manifest;
         var weights = artifact.Weights;
+        hiddenWeightRows = weights["hidden.weight"].Values;
+        hiddenBiasValues = weights["hidden.bias"].Values;
+        outputWeightRows = weights["output.weight"].Values;
+        outputBiasValues = weights["output.bias"].Values;
         hiddenWeight = ToTensor(weights["hidden.weight"]);
         hiddenBias = ToTensor(weights["hidden.bias"]);
         outputWeight = ToTensor(weights["output.weight"]);
@@ -65,7 +77,43 @@ public sealed class Classifier : IDisposable
     }
 
     /// <summary>Softmax probabilities, [count × 10] row-major, of <paramref name="count"/> images packed in one array.</summary>
-    public float[] Probabilities(byte[] packedPixels, int count)
+    public float[] Probabilities(byte[] packedPixels, int count) =>
+        count <= ManagedBatchLimit ? ManagedProbabilities(packedPixels, count) : TorchProbabilities(packedPixels, count);
+
+    /// <summary>The forward pass in C#: for one image, ~100k multiply-adds, far cheaper than eight native calls.</summary>
+    internal float[] ManagedProbabilities(byte[] packedPixels, int count)
+    {
+        const int inputs = FashionMlp.Inputs, hiddenUnits = FashionMlp.HiddenUnits, outputs = FashionMlp.Outputs;
+        var probabilities = new float[count * outputs];
+        Span<float> x = stackalloc float[inputs];
+        Span<float> hidden = stackalloc float[hiddenUnits];
+        for (int image = 0; image < count; image++)
+        {
+            var pixels = packedPixels.AsSpan(image * inputs, inputs);
+            for (int k = 0; k < inputs; k++)
+            {
+                x[k] = pixels[k] * (1f / 255f);
+            }
+
+            for (int j = 0; j < hiddenUnits; j++)
+            {
+                float sum = hiddenBiasValues[j] + System.Numerics.Tensors.TensorPrimitives.Dot(hiddenWeightRows.AsSpan(j * inputs, inputs), x);
+                hidden[j] = sum > 0 ? sum : 0;
+            }
+
+            var row = probabilities.AsSpan(image * outputs, outputs);
+            for (int c = 0; c < outputs; c++)
+            {
+                row[c] = outputBiasValues[c] + System.Numerics.Tensors.TensorPrimitives.Dot(outputWeightRows.AsSpan(c * hiddenUnits, hiddenUnits), hidden);
+            }
+
+            System.Numerics.Tensors.TensorPrimitives.SoftMax(row, row);
+        }
+
+        return probabilities;
+    }
+
+    internal float[] TorchProbabilities(byte[] packedPixels, int count)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();

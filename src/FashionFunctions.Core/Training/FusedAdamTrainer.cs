@@ -37,7 +37,6 @@ internal sealed class FusedAdamTrainer : IDisposable
     private readonly Dictionary<int, BatchBuffers> buffers = [];
     private readonly Pinned parameterMemory;
     private readonly Pinned gradientMemory;
-    private readonly float[] rowGradient = new float[Inputs];
     private long step;
 
     /// <param name="initial">The model whose parameters training starts from.</param>
@@ -165,7 +164,7 @@ internal sealed class FusedAdamTrainer : IDisposable
         {
             var gh = gradHidden.Slice(i * Hidden, Hidden);
             MaskWhereZero(gh, hidden.Slice(i * Hidden, Hidden));
-            AddInto(gradB1, gh);
+            System.Numerics.Tensors.TensorPrimitives.Add(gradB1, gh, gradB1);
         }
 
         var adam = NextAdamStep();
@@ -244,22 +243,6 @@ internal sealed class FusedAdamTrainer : IDisposable
         }
     }
 
-    private static void MultiplyAddInto(Span<float> sum, ReadOnlySpan<float> values, float scale)
-    {
-        var sv = MemoryMarshal.Cast<float, Vector<float>>(sum);
-        var vv = MemoryMarshal.Cast<float, Vector<float>>(values);
-        var vs = new Vector<float>(scale);
-        for (int k = 0; k < sv.Length; k++)
-        {
-            sv[k] += vv[k] * vs;
-        }
-
-        for (int i = sv.Length * Vector<float>.Count; i < sum.Length; i++)
-        {
-            sum[i] += values[i] * scale;
-        }
-    }
-
     private static void MaskWhereZero(Span<float> gradient, ReadOnlySpan<float> activation)
     {
         int i = 0;
@@ -278,21 +261,6 @@ internal sealed class FusedAdamTrainer : IDisposable
         for (; i < gradient.Length; i++)
         {
             gradient[i] = activation[i] > 0 ? gradient[i] : 0;
-        }
-    }
-
-    private static void AddInto(Span<float> sum, ReadOnlySpan<float> values)
-    {
-        var sv = MemoryMarshal.Cast<float, Vector<float>>(sum);
-        var vv = MemoryMarshal.Cast<float, Vector<float>>(values);
-        for (int k = 0; k < sv.Length; k++)
-        {
-            sv[k] += vv[k];
-        }
-
-        for (int i = sv.Length * Vector<float>.Count; i < sum.Length; i++)
-        {
-            sum[i] += values[i];
         }
     }
 

@@ -85,6 +85,20 @@ public class ClassifierTests(TrainedModelFixture model, FashionMnistFixture data
     }
 
     [Fact]
+    public void The_managed_and_libtorch_forward_passes_agree()
+    {
+        using var classifier = new Classifier(model.Artifact);
+        byte[] packed = data.Dataset.Test.Pixels.AsSpan(0, 3 * 784).ToArray();
+        float[] managed = classifier.ManagedProbabilities(packed, 3);
+        float[] torch = classifier.TorchProbabilities(packed, 3);
+        Assert.Equal(30, managed.Length);
+        for (int i = 0; i < managed.Length; i++)
+        {
+            Assert.True(Math.Abs(managed[i] - torch[i]) < 1e-5, $"probability {i}: {managed[i]} vs {torch[i]}");
+        }
+    }
+
+    [Fact]
     public void Wrong_pixel_counts_are_refused()
     {
         using var classifier = new Classifier(model.Artifact);

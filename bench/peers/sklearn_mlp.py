@@ -1,0 +1,32 @@
+"""scikit-learn's MLPClassifier with the same shape and optimizer (Debian's python3-sklearn). One JSON line."""
+import argparse
+import json
+import time
+
+import numpy as np
+import sklearn
+from sklearn.neural_network import MLPClassifier
+
+import fashion_mnist
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--data", required=True)
+parser.add_argument("--epochs", type=int, default=3)
+parser.add_argument("--batch-size", type=int, default=32)
+parser.add_argument("--seed", type=int, default=42)
+args = parser.parse_args()
+
+x_train, y_train, x_test, y_test = fashion_mnist.load(args.data)
+# alpha=0: no L2 penalty, as in the Keras model; epsilon as Keras' Adam.
+model = MLPClassifier(hidden_layer_sizes=(128,), activation="relu", solver="adam", alpha=0.0,
+                      batch_size=args.batch_size, learning_rate_init=0.001, epsilon=1e-7,
+                      shuffle=True, random_state=args.seed)
+classes = np.arange(10)
+epoch_seconds = []
+for _ in range(args.epochs):
+    start = time.perf_counter()
+    model.partial_fit(x_train, y_train, classes=classes)  # one pass over the shuffled data
+    epoch_seconds.append(time.perf_counter() - start)
+
+print(json.dumps({"epochSeconds": epoch_seconds, "testAccuracy": float(model.score(x_test, y_test)),
+                  "version": sklearn.__version__}))
