@@ -12,9 +12,6 @@ public static class PixelTensors
         return floats.div(255f);
     }
 
-    public static Tensor FromFloats(float[] scaledPixels, int count) =>
-        tensor(scaledPixels, [count, Modeling.FashionMlp.Inputs]);
-
     public static Tensor Labels(byte[] labels)
     {
         using var raw = tensor(labels, [labels.Length]);
