@@ -48,7 +48,7 @@ internal sealed class EnqueueCommand : AsyncCommand<EnqueueCommand.Settings>
             Promote = !settings.NoPromote,
         };
         var (job, _) = await service.SubmitAsync(request, idempotencyKey: null, cancellationToken);
-        Console.Out.WriteLine(JsonSerializer.Serialize(job, ModelJson.Options).ReplaceLineEndings(" "));
+        Console.Out.WriteLine(JsonSerializer.Serialize(job, new JsonSerializerOptions(ModelJson.Options) { WriteIndented = false }));
         return 0;
     }
 }

@@ -28,7 +28,6 @@ public sealed class Classifier : IDisposable
     {
         TorchRuntime.EnsureAvailable();
         ModelId = artifact.ModelId;
-        Manifest = artifact.Manifest;
         var weights = artifact.Weights;
         hiddenWeightRows = weights["hidden.weight"].Values;
         hiddenBiasValues = weights["hidden.bias"].Values;
@@ -46,7 +45,6 @@ public sealed class Classifier : IDisposable
     }
 
     public string ModelId { get; }
-    public ModelManifest Manifest { get; }
 
     public Prediction Predict(byte[] pixels) => Predict([pixels])[0];
 

@@ -7,8 +7,6 @@ internal sealed class JobRecordWriter(BlobJobStore jobs, TrainingJob job, string
 {
     private readonly SemaphoreSlim gate = new(1, 1);
 
-    public TrainingJob Current => job;
-
     public async Task UpdateAsync(Func<TrainingJob, TrainingJob> change, CancellationToken cancellationToken)
     {
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -18,7 +18,7 @@ public sealed class ClassifyFunction(ModelCache models, ImagePreprocessor prepro
         CancellationToken cancellationToken) =>
         ApiResponses.RunAsync(request, logger, async () =>
         {
-            int? top = request.Query.ContainsKey("top") ? TrainingJobsApi.QueryInt(request, "top", 3, 1, 10) : null;
+            int? top = request.Query.ContainsKey("top") ? RequestQuery.Int(request, "top", 3, 1, 10) : null;
             string? modelId = request.Query["model"];
             var reader = new ClassifyRequestReader(preprocessor, options.Value.MaxRequestBytes, options.Value.MaxBatchImages);
             var input = await reader.ReadAsync(request, cancellationToken);

@@ -49,7 +49,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, BlobJobStore job
         CancellationToken cancellationToken) =>
         ApiResponses.RunAsync(request, logger, async () =>
         {
-            int limit = QueryInt(request, "limit", 20, 1, 100);
+            int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
             return ApiResponses.Json(await jobs.ListAsync(limit, cancellationToken));
         });
 
@@ -83,21 +83,5 @@ public sealed class TrainingJobsApi(TrainingJobService service, BlobJobStore job
         }
 
         return key;
-    }
-
-    internal static int QueryInt(HttpRequest request, string name, int fallback, int min, int max)
-    {
-        string? text = request.Query[name];
-        if (text is null)
-        {
-            return fallback;
-        }
-
-        if (!int.TryParse(text, out int value) || value < min || value > max)
-        {
-            throw ApiProblemException.BadRequest($"?{name} must be a whole number from {min} to {max}.", name);
-        }
-
-        return value;
     }
 }

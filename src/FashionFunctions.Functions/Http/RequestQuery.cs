@@ -1,0 +1,23 @@
+using Microsoft.AspNetCore.Http;
+
+namespace FashionFunctions.Functions.Http;
+
+public static class RequestQuery
+{
+    /// <summary>An optional whole-number query parameter within [min, max]; a 400 naming it otherwise.</summary>
+    public static int Int(HttpRequest request, string name, int fallback, int min, int max)
+    {
+        string? text = request.Query[name];
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(text, out int value) || value < min || value > max)
+        {
+            throw ApiProblemException.BadRequest($"?{name} must be a whole number from {min} to {max}.", name);
+        }
+
+        return value;
+    }
+}
