@@ -27,7 +27,7 @@ public class TorchSharpNativeTests
     }
 
     [Fact]
-    public void Weakening_changes_two_bytes_and_is_idempotent()
+    public void Weakening_sets_one_flag_bit_and_is_idempotent()
     {
         using var temp = new TempDirectory();
         string copy = temp.File(TorchRuntime.NativeLibraryName);
