@@ -8,7 +8,7 @@ namespace FashionFunctions.Core.Inference;
 /// Encoded images (PNG, JPEG, GIF, BMP, WebP) of any size and colour are decoded with SkiaSharp, composited over
 /// white where transparent, converted to luminance, inverted when their border is light (product photos on
 /// white), trimmed to the garment's bounding box and fitted into 28×28 keeping the aspect ratio, centred on the
-/// background — the steps by which Fashion-MNIST itself was made from product photos. A 28×28 image is taken to
+/// background — the steps by which Fashion-MNIST itself was made from product photos. EXIF orientation is applied. A 28×28 image is taken to
 /// be in that convention already and is only converted to gray (and inverted if its border is light).
 /// </summary>
 public sealed class ImagePreprocessor(ImageLimits limits)
@@ -52,6 +52,7 @@ public sealed class ImagePreprocessor(ImageLimits limits)
         }
 
         byte[] gray = DecodeToGray(codec, width, height);
+        (gray, width, height) = ApplyOrigin(gray, width, height, codec.EncodedOrigin);
         if (BorderIsLight(gray, width, height))
         {
             Invert(gray);
@@ -135,6 +136,41 @@ public sealed class ImagePreprocessor(ImageLimits limits)
         {
             throw new ImageRejectedException(ImageRejection.Undecodable, $"The image could not be decoded ({result}); it may be truncated or corrupt.");
         }
+    }
+
+    /// <summary>Turns the stored pixels upright as the image's EXIF orientation says (phone photos are often
+    /// stored sideways).</summary>
+    private static (byte[] Gray, int Width, int Height) ApplyOrigin(byte[] gray, int width, int height, SKEncodedOrigin origin)
+    {
+        if (origin is SKEncodedOrigin.TopLeft or 0)
+        {
+            return (gray, width, height);
+        }
+
+        bool swaps = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        int outWidth = swaps ? height : width;
+        int outHeight = swaps ? width : height;
+        var upright = new byte[gray.Length];
+        for (int y = 0; y < outHeight; y++)
+        {
+            for (int x = 0; x < outWidth; x++)
+            {
+                (int sx, int sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (width - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (width - 1 - x, height - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, height - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, height - 1 - x),
+                    SKEncodedOrigin.RightBottom => (width - 1 - y, height - 1 - x),
+                    SKEncodedOrigin.LeftBottom => (width - 1 - y, x),
+                    _ => (x, y),
+                };
+                upright[y * outWidth + x] = gray[sy * width + sx];
+            }
+        }
+
+        return (upright, outWidth, outHeight);
     }
 
     private static bool BorderIsLight(byte[] gray, int width, int height)

@@ -45,6 +45,24 @@ public class ImagePreprocessorTests(FashionMnistFixture fixture)
         Assert.InRange(pixels[14 * 28 + 1], 0, 10);
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(6, true)]
+    [InlineData(8, true)]
+    [InlineData(3, false)]
+    public void Exif_orientation_is_applied_before_fitting(ushort orientation, bool turnsUpright)
+    {
+        // Stored as a wide dark bar on white; orientations 5–8 say it is displayed turned by 90°.
+        using var bitmap = TestImages.Gray(120, 120, (x, y) => x is >= 10 and < 110 && y is >= 50 and < 70 ? (byte)10 : (byte)255);
+        byte[] jpeg = TestImages.WithExifOrientation(TestImages.Encode(bitmap, SKEncodedImageFormat.Jpeg, 95), orientation);
+
+        byte[] pixels = preprocessor.FromEncodedImage(jpeg);
+
+        byte middleOfLeftEdge = pixels[14 * 28 + 1], middleOfTopEdge = pixels[1 * 28 + 14];
+        Assert.Equal(turnsUpright, middleOfTopEdge > 128);
+        Assert.Equal(!turnsUpright, middleOfLeftEdge > 128);
+    }
+
     [Fact]
     public void Colour_is_converted_to_luminance()
     {

@@ -64,6 +64,23 @@ internal static class TestImages
         return bytes;
     }
 
+    /// <summary>Inserts an EXIF APP1 segment carrying only an Orientation tag (1–8) right after a JPEG's SOI marker.</summary>
+    public static byte[] WithExifOrientation(byte[] jpeg, ushort orientation)
+    {
+        byte[] tiff =
+        [
+            (byte)'I', (byte)'I', 42, 0, 8, 0, 0, 0,           // little-endian TIFF header, first IFD at 8
+            1, 0,                                            // one entry
+            0x12, 0x01, 3, 0, 1, 0, 0, 0,                    // tag 0x0112 Orientation, SHORT, count 1
+            (byte)orientation, (byte)(orientation >> 8), 0, 0, // value
+            0, 0, 0, 0,                                      // no next IFD
+        ];
+        byte[] payload = [.. "Exif\0\0"u8, .. tiff];
+        int length = payload.Length + 2;
+        byte[] segment = [0xFF, 0xE1, (byte)(length >> 8), (byte)length, .. payload];
+        return [.. jpeg.AsSpan(0, 2), .. segment, .. jpeg.AsSpan(2)];
+    }
+
     /// <summary>A 2×2 GIF87a (made with Pillow): white top row, black bottom row.</summary>
     public static byte[] TinyGif() =>
     [
