@@ -131,6 +131,24 @@ public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     }
 
     [Fact]
+    public async Task A_key_whose_first_request_died_before_storing_its_job_is_taken_over()
+    {
+        string key = "crashed-" + Guid.NewGuid();
+        // What a request that died between claiming the key and writing its record leaves behind.
+        await app.Get<BlobJobStore>().ClaimIdempotencyKeyAsync(key, "job-20000101-000000-000-deadbeef");
+        var headers = new Dictionary<string, string> { [TrainingJobsApi.IdempotencyKeyHeader] = key };
+
+        var retry = await Jobs.SubmitAsync(app, headers: headers);
+        Assert.Equal(202, retry.Status);
+        Assert.False(retry.Headers.ContainsKey("Idempotent-Replayed"));
+        string id = retry.Json.GetProperty("id").GetString()!;
+        Assert.NotNull(await app.Get<BlobJobStore>().GetAsync(id));
+
+        var repeat = await Jobs.SubmitAsync(app, headers: headers);
+        Assert.Equal(id, repeat.Json.GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task The_same_idempotency_key_returns_the_same_job_and_enqueues_once()
     {
         var headers = new Dictionary<string, string> { [TrainingJobsApi.IdempotencyKeyHeader] = "order-" + Guid.NewGuid() };

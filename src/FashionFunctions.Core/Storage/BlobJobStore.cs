@@ -89,21 +89,39 @@ public sealed class BlobJobStore(BlobContainerClient container)
     }
 
     /// <summary>Claims <paramref name="idempotencyKey"/> for <paramref name="jobId"/>; if another job claimed it
-    /// first, returns that job's id.</summary>
-    public async Task<string> ClaimIdempotencyKeyAsync(string idempotencyKey, string jobId, CancellationToken cancellationToken = default)
+    /// first, returns that job's id and the claim's version.</summary>
+    public async Task<(string OwnerJobId, string ClaimETag)> ClaimIdempotencyKeyAsync(string idempotencyKey, string jobId, CancellationToken cancellationToken = default)
     {
-        var blob = container.GetBlobClient(StorageNames.IdempotencyPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(idempotencyKey))));
+        var blob = IdempotencyBlob(idempotencyKey);
         try
         {
-            await blob.UploadAsync(BinaryData.FromString(jobId), Conditional(IfNoneMatch: true, null), cancellationToken).ConfigureAwait(false);
-            return jobId;
+            var created = await blob.UploadAsync(BinaryData.FromString(jobId), Conditional(IfNoneMatch: true, null), cancellationToken).ConfigureAwait(false);
+            return (jobId, created.Value.ETag.ToString());
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
         {
             var existing = await blob.DownloadContentAsync(cancellationToken).ConfigureAwait(false);
-            return existing.Value.Content.ToString();
+            return (existing.Value.Content.ToString(), existing.Value.Details.ETag.ToString());
         }
     }
+
+    /// <summary>Moves a claim whose job never got a record (its request died in between) to
+    /// <paramref name="jobId"/>; false when the claim changed meanwhile.</summary>
+    public async Task<bool> TryTakeOverIdempotencyKeyAsync(string idempotencyKey, string claimETag, string jobId, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await IdempotencyBlob(idempotencyKey).UploadAsync(BinaryData.FromString(jobId), Conditional(IfNoneMatch: false, claimETag), cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+
+    private BlobClient IdempotencyBlob(string idempotencyKey) =>
+        container.GetBlobClient(StorageNames.IdempotencyPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(idempotencyKey))));
 
     private BlobClient Blob(string jobId) => container.GetBlobClient($"{StorageNames.JobRecordPrefix}{jobId}.json");
 
