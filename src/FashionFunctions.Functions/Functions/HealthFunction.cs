@@ -1,4 +1,3 @@
-using Azure.Storage.Blobs;
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Functions.Http;
