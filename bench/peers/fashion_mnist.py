@@ -1,4 +1,5 @@
 """Reads the four Fashion-MNIST IDX files (gzip or raw) into numpy arrays, pixels scaled to [0, 1]."""
+import argparse
 import gzip
 import os
 import struct
@@ -30,3 +31,13 @@ def load(directory):
     x_test = _read(find("t10k-images-idx3-ubyte")).astype(np.float32) / 255.0
     y_test = _read(find("t10k-labels-idx1-ubyte")).astype(np.int64)
     return x_train, y_train, x_test, y_test
+
+
+def arguments():
+    """The command line both peers take: --data DIR --epochs N --batch-size B --seed S."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=42)
+    return parser.parse_args()

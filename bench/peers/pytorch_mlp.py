@@ -1,5 +1,4 @@
 """The same model, loss, optimizer and batching in PyTorch (Debian's python3-torch). Prints one JSON line."""
-import argparse
 import json
 import time
 
@@ -8,12 +7,7 @@ from torch import nn
 
 import fashion_mnist
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--data", required=True)
-parser.add_argument("--epochs", type=int, default=3)
-parser.add_argument("--batch-size", type=int, default=32)
-parser.add_argument("--seed", type=int, default=42)
-args = parser.parse_args()
+args = fashion_mnist.arguments()
 
 x_train, y_train, x_test, y_test = (torch.from_numpy(a) for a in fashion_mnist.load(args.data))
 torch.manual_seed(args.seed)

@@ -1,5 +1,4 @@
 """scikit-learn's MLPClassifier with the same shape and optimizer (Debian's python3-sklearn). One JSON line."""
-import argparse
 import json
 import time
 
@@ -9,12 +8,7 @@ from sklearn.neural_network import MLPClassifier
 
 import fashion_mnist
 
-parser = argparse.ArgumentParser()
-parser.add_argument("--data", required=True)
-parser.add_argument("--epochs", type=int, default=3)
-parser.add_argument("--batch-size", type=int, default=32)
-parser.add_argument("--seed", type=int, default=42)
-args = parser.parse_args()
+args = fashion_mnist.arguments()
 
 x_train, y_train, x_test, y_test = fashion_mnist.load(args.data)
 # alpha=0: no L2 penalty, as in the Keras model; epsilon as Keras' Adam.
