@@ -14,8 +14,17 @@ namespace FashionFunctions.Core.Storage;
 /// </summary>
 public sealed class BlobJobStore(BlobContainerClient container)
 {
-    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default) =>
-        await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+    private volatile bool created;
+
+    /// <summary>Creates the container on first use; later calls cost nothing.</summary>
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
+    {
+        if (!created)
+        {
+            await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            created = true;
+        }
+    }
 
     /// <summary>Stores a new record; returns false when one with that id exists already.</summary>
     public async Task<bool> TryCreateAsync(TrainingJob job, CancellationToken cancellationToken = default)

@@ -22,16 +22,26 @@ public sealed class TrainingJobQueue
 
     public static QueueClientOptions ClientOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };
 
+    private volatile bool created;
+
+    /// <summary>Creates both queues on first use; later calls cost nothing.</summary>
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken = default)
     {
-        await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!created)
+        {
+            await queue.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await poison.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            created = true;
+        }
     }
 
     public async Task EnqueueAsync(TrainingJobMessage message, CancellationToken cancellationToken = default) =>
         await queue.SendMessageAsync(message.ToJson(), cancellationToken).ConfigureAwait(false);
 
     /// <summary>Parks a message that can never succeed where the host would after its last retry.</summary>
-    public async Task SendToPoisonAsync(string messageText, CancellationToken cancellationToken = default) =>
+    public async Task SendToPoisonAsync(string messageText, CancellationToken cancellationToken = default)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await poison.SendMessageAsync(messageText, cancellationToken).ConfigureAwait(false);
+    }
 }
