@@ -16,7 +16,7 @@ public sealed record TrainingJobRequest
     /// <summary>Train on the first N images only: quick jobs for tests and demos.</summary>
     public int? TrainLimit { get; init; }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid field (camelCase, as in JSON).</summary>
+    /// <summary>Throws <see cref="InvalidTrainingOptionsException"/> naming the first invalid field (camelCase, as in JSON).</summary>
     public TrainingOptions ToOptions()
     {
         var defaults = new TrainingOptions();
@@ -28,16 +28,7 @@ public sealed record TrainingJobRequest
             Seed = Seed ?? defaults.Seed,
             TrainLimit = TrainLimit,
         };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e) when (e.ParamName is { Length: > 0 } name)
-        {
-            string field = char.ToLowerInvariant(name[0]) + name[1..];
-            throw new ArgumentException($"{field}: {e.Message.Split(" (Parameter")[0]}", field);
-        }
-
+        options.Validate();
         return options;
     }
 }

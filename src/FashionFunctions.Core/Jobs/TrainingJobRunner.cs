@@ -114,7 +114,7 @@ public sealed class TrainingJobRunner(
     /// <summary>One model id per job, so a rerun overwrites a half-written model instead of leaving a second one.</summary>
     public static string ModelIdFor(string jobId) => "fmnist-" + jobId["job-".Length..];
 
-    private static bool IsPermanent(Exception e) => e is InvalidDatasetException or ArgumentException or Modeling.InvalidModelException;
+    private static bool IsPermanent(Exception e) => e is InvalidDatasetException or InvalidTrainingOptionsException or ArgumentException or Modeling.InvalidModelException;
 
     private static async Task MarkFailedAsync(JobRecordWriter tracker, string reason)
     {

@@ -33,14 +33,16 @@ public sealed record TrainingOptions
     [Range(1, int.MaxValue)]
     public int? TestLimit { get; init; }
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first field out of range.</summary>
+    /// <summary>Throws <see cref="InvalidTrainingOptionsException"/> naming the first field out of range.</summary>
     public void Validate()
     {
         var results = new List<ValidationResult>();
         if (!Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true))
         {
             var first = results[0];
-            throw new ArgumentException(first.ErrorMessage, first.MemberNames.FirstOrDefault());
+            string name = first.MemberNames.FirstOrDefault() ?? "options";
+            string field = char.ToLowerInvariant(name[0]) + name[1..];
+            throw new InvalidTrainingOptionsException(field, (first.ErrorMessage ?? "out of range").Replace(name, field, StringComparison.Ordinal));
         }
     }
 }

@@ -14,7 +14,7 @@ public sealed class ClassifyFunction(ModelCache models, ImagePreprocessor prepro
 {
     [Function("Classify")]
     public Task<IActionResult> ClassifyAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "classify")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/classify")] HttpRequest request,
         CancellationToken cancellationToken) =>
         ApiResponses.RunAsync(request, logger, async () =>
         {

@@ -13,7 +13,7 @@ public sealed class HealthFunction(BlobModelRegistry registry, ModelCache cache,
 {
     [Function("Health")]
     public async Task<IActionResult> CheckAsync(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/health")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var (loadedId, _) = cache.Status;

@@ -12,7 +12,7 @@ public sealed class ModelsApi(BlobModelRegistry registry, ILogger<ModelsApi> log
 {
     [Function("ListModels")]
     public Task<IActionResult> ListAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/models")] HttpRequest request,
         CancellationToken cancellationToken) =>
         ApiResponses.RunAsync(request, logger, async () =>
         {
@@ -30,14 +30,14 @@ public sealed class ModelsApi(BlobModelRegistry registry, ILogger<ModelsApi> log
 
     [Function("GetModel")]
     public Task<IActionResult> GetAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "models/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/models/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
         ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await registry.GetManifestAsync(id, cancellationToken)));
 
     [Function("PromoteModel")]
     public Task<IActionResult> PromoteAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "models/{id}/promote")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/models/{id}/promote")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
         ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await registry.PromoteAsync(id, onlyIfNewer: false, cancellationToken)));

@@ -17,7 +17,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, BlobJobStore job
 
     [Function("SubmitTrainingJob")]
     public Task<IActionResult> SubmitAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "training-jobs")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/training-jobs")] HttpRequest request,
         CancellationToken cancellationToken) =>
         ApiResponses.RunAsync(request, logger, async () =>
         {
@@ -35,7 +35,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, BlobJobStore job
 
     [Function("GetTrainingJob")]
     public Task<IActionResult> GetAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "training-jobs/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
         ApiResponses.RunAsync(request, logger, async () =>
@@ -45,7 +45,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, BlobJobStore job
 
     [Function("ListTrainingJobs")]
     public Task<IActionResult> ListAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "training-jobs")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs")] HttpRequest request,
         CancellationToken cancellationToken) =>
         ApiResponses.RunAsync(request, logger, async () =>
         {

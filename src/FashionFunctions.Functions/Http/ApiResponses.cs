@@ -43,6 +43,8 @@ public static class ApiResponses
         {
             case ApiProblemException p:
                 return Problem(p.Status, p.Title, p.Message, instance, FieldExtension(p.Field));
+            case Core.Training.InvalidTrainingOptionsException o:
+                return Problem(400, "Invalid request", o.Message, instance, FieldExtension(o.Field));
             case ArgumentException a:
                 return Problem(400, "Invalid request", a.Message, instance, FieldExtension(a.ParamName));
             case ImageRejectedException r:

@@ -97,8 +97,8 @@ public class TrainerTests(FashionMnistFixture fixture)
             "BatchSize" => new TrainingOptions { BatchSize = (int)value },
             _ => new TrainingOptions { LearningRate = value },
         };
-        var e = Assert.Throws<ArgumentException>(() => Trainer.Train(fixture.Dataset, options));
-        Assert.Equal(field, e.ParamName);
+        var e = Assert.Throws<InvalidTrainingOptionsException>(() => Trainer.Train(fixture.Dataset, options));
+        Assert.Equal(char.ToLowerInvariant(field[0]) + field[1..], e.Field);
     }
 
     [Fact]
