@@ -127,7 +127,7 @@ public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 
         var job = await Jobs.RecordAsync(app, id);
         Assert.Equal(TrainingJobStatus.Failed, job.Status);
-        Assert.Contains("BatchSize", job.Error);
+        Assert.Contains("batchSize", job.Error);
     }
 
     [Fact]
