@@ -51,6 +51,14 @@ public static class ApiResponses
                 int status = r.Reason is ImageRejection.TooManyPixels or ImageRejection.TooManyBytes ? 413 : 400;
                 return Problem(status, status == 413 ? "Image too large" : "Invalid image", r.Message, instance,
                     new Dictionary<string, object?> { ["reason"] = r.Reason.ToString() });
+            case Core.Jobs.TrainingJobNotFoundException j:
+                return Problem(404, "Not found", j.Message, instance);
+            case Core.Jobs.TrainingJobFinishedException f:
+                return Problem(409, "Job already finished", f.Message, instance, new Dictionary<string, object?> { ["jobStatus"] = f.Status.ToString().ToLowerInvariant() });
+            case Core.Jobs.IdempotencyKeyReusedException k:
+                return Problem(422, "Idempotency key reused", k.Message, instance);
+            case Core.Storage.InvalidPageTokenException t:
+                return Problem(400, "Invalid request", t.Message, instance, FieldExtension("next"));
             case ModelNotFoundException m:
                 return Problem(404, "Model not found", m.Message, instance);
             case NoCurrentModelException n:

@@ -33,8 +33,11 @@ public class FunctionsApp : IAsyncLifetime
         services = BuildServices(azurite.ConnectionString, Settings, Time);
     }
 
+    /// <summary>Another instance of the app on the same storage (a second worker), with its own services.</summary>
+    public ServiceProvider NewInstance(Action<IServiceCollection>? configure = null) => BuildServices(ConnectionString, Settings, Time, configure);
+
     /// <summary>The app's services as Program registers them, on the given storage.</summary>
-    public static ServiceProvider BuildServices(string connectionString, IDictionary<string, string?> overrides, TimeProvider time)
+    public static ServiceProvider BuildServices(string connectionString, IDictionary<string, string?> overrides, TimeProvider time, Action<IServiceCollection>? configure = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -48,12 +51,13 @@ public class FunctionsApp : IAsyncLifetime
         }
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return new ServiceCollection()
+        var services = new ServiceCollection()
             .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
             .AddSingleton<IConfiguration>(configuration)
             .AddFashionFunctions(configuration)
-            .AddSingleton(time)
-            .BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
+            .AddSingleton(time);
+        configure?.Invoke(services);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 
     public async Task DisposeAsync()
