@@ -1,5 +1,6 @@
 using FashionFunctions.Core.Native;
 using FashionFunctions.Functions.Hosting;
+using FashionFunctions.Functions.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,6 +11,7 @@ TorchRuntime.EnsureAvailable();
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<ErrorMappingMiddleware>(); // inside the ASP.NET Core integration: it executes the problem result
 builder.Services
     .AddApplicationInsightsTelemetryWorkerService()
     .ConfigureFunctionsApplicationInsights();
