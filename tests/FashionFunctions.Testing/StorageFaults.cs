@@ -103,6 +103,7 @@ internal sealed class SyntheticResponse(int status, string clientRequestId) : Re
 {
     public override int Status => status;
     public override string ReasonPhrase => "Injected fault";
+    public override bool IsError => true;
     public override Stream? ContentStream { get; set; } = new MemoryStream();
     public override string ClientRequestId { get; set; } = clientRequestId;
 
