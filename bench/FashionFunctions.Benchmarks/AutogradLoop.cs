@@ -15,8 +15,8 @@ internal static class AutogradLoop
 {
     public static TrainerRun Run(FashionMnistDataset dataset, TrainingOptions options)
     {
-        torch.manual_seed(options.Seed);
-        using var model = new FashionMlp();
+        using var initialisation = new Generator((ulong)options.Seed);
+        using var model = new FashionMlp(options.HiddenUnits, initialisation);
         using var x = PixelTensors.FromBytes(dataset.Train.Pixels, dataset.Train.Count);
         using var y = PixelTensors.Labels(dataset.Train.Labels);
         using var optimizer = optim.Adam(model.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
@@ -43,7 +43,15 @@ internal static class AutogradLoop
             epochSeconds.Add(clock.Elapsed.TotalSeconds);
         }
 
-        return new TrainerRun(epochSeconds, Evaluation.Accuracy(model, dataset.Test));
+        return new TrainerRun(epochSeconds, Accuracy(model, dataset.Test));
+    }
+
+    private static double Accuracy(FashionMlp model, FashionMnistSplit test)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var predicted = model.forward(PixelTensors.FromBytes(test.Pixels, test.Count)).argmax(1);
+        return predicted.eq(PixelTensors.Labels(test.Labels)).sum().item<long>() / (double)test.Count;
     }
 }
 

@@ -1,11 +1,17 @@
 using System.Diagnostics;
 using System.Text.Json;
 using FashionFunctions.Benchmarks;
+using FashionFunctions.Benchmarks.Sweeps;
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Training;
 using Spectre.Console;
 
-// Usage: fashion-bench [--epochs N] [--out FILE] [--no-peers]
+// Usage: fashion-bench [--epochs N] [--out FILE] [--no-peers]  |  fashion-bench --simulate-sweeps [options]
+if (args.Contains(SweepScaleReport.Flag))
+{
+    return SweepScaleReport.Run(args);
+}
+
 int epochs = 3;
 string output = Path.Combine("bench", "results", "benchmark.json");
 bool peers = true;

@@ -1,12 +1,14 @@
 // The storage account behind AzureWebJobsStorage: the host's own state, the training queue and its poison
-// queue, the dataset, model and job containers, and the container Flex Consumption deploys the app from.
+// queue, the job table, the dataset, model and checkpoint containers, and the container Flex Consumption
+// deploys the app from.
 // Shared-key access is off: everything authenticates with Microsoft Entra ID.
 param name string
 param location string
 param tags object
 
-var containers = ['datasets', 'models', 'training-jobs', deploymentContainerName]
+var containers = ['datasets', 'models', 'checkpoints', deploymentContainerName]
 var queues = ['training-jobs', 'training-jobs-poison']
+var tables = ['trainingjobs']
 var deploymentContainerName = 'app-package'
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
@@ -43,6 +45,16 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
 resource storageQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queue in queues: {
   parent: queueService
   name: queue
+}]
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource storageTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in tables: {
+  parent: tableService
+  name: table
 }]
 
 output name string = account.name

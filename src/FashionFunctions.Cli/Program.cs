@@ -11,6 +11,7 @@ app.Configure(config =>
     config.AddCommand<ClassifyCommand>("classify").WithDescription("Classify image files with a saved model.");
     config.AddCommand<SeedCommand>("seed").WithDescription("Upload the dataset into the app's blob storage (Azurite by default).");
     config.AddCommand<EnqueueCommand>("enqueue").WithDescription("Create a training job and put it on the app's queue.");
+    config.AddCommand<SamplesCommand>("samples").WithDescription("Write the sample images (test-set images and product-photo-style variants) to samples/.");
     config.SetExceptionHandler((exception, _) => CliErrors.Report(exception));
 });
 return await app.RunAsync(args);

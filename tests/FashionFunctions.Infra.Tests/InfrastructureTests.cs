@@ -34,11 +34,13 @@ public class InfrastructureTests
         Assert.False(account.GetProperty("properties").GetProperty("allowSharedKeyAccess").GetBoolean());
         Assert.False(account.GetProperty("properties").GetProperty("allowBlobPublicAccess").GetBoolean());
 
+        // Each kind of resource from its own list: the queue and a container could share a name.
         string storageModule = File.ReadAllText(Path.Combine(RepoRoot.Path, "infra", "app", "storage.bicep"));
-        foreach (string name in new[] { StorageNames.DatasetContainer, StorageNames.ModelContainer, StorageNames.JobContainer, StorageNames.TrainingQueue, StorageNames.TrainingPoisonQueue })
-        {
-            Assert.Contains($"'{name}'", storageModule);
-        }
+        Assert.Superset(new HashSet<string> { StorageNames.DatasetContainer, StorageNames.ModelContainer, StorageNames.CheckpointContainer }, BicepList(storageModule, "containers"));
+        Assert.Superset(new HashSet<string> { StorageNames.TrainingQueue, StorageNames.TrainingPoisonQueue }, BicepList(storageModule, "queues"));
+        Assert.Superset(new HashSet<string> { StorageNames.JobTable }, BicepList(storageModule, "tables"));
+        Assert.Contains("Microsoft.Storage/storageAccounts/queueServices/queues@", storageModule);
+        Assert.Contains("Microsoft.Storage/storageAccounts/tableServices/tables@", storageModule);
     }
 
     [Fact]
@@ -91,5 +93,13 @@ public class InfrastructureTests
         using var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot.Path, "host.json")));
         var timeout = TimeSpan.Parse(host.RootElement.GetProperty("functionTimeout").GetString()!);
         Assert.InRange(timeout, TimeSpan.FromMinutes(10), TimeSpan.FromHours(4)); // a 10-epoch job takes under a minute on 2 cores
+    }
+
+    /// <summary>The string literals of <c>var {name} = [...]</c> in a Bicep file.</summary>
+    private static HashSet<string> BicepList(string bicep, string name)
+    {
+        var list = System.Text.RegularExpressions.Regex.Match(bicep, $@"(?m)^var {name} = \[(?<items>[^\]]*)\]");
+        Assert.True(list.Success, $"storage.bicep has no list '{name}'");
+        return System.Text.RegularExpressions.Regex.Matches(list.Groups["items"].Value, "'([^']*)'").Select(m => m.Groups[1].Value).ToHashSet();
     }
 }

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using System.Text.Json;
-using Azure.Storage.Blobs;
+using Azure.Data.Tables;
 using Azure.Storage.Queues;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;
@@ -33,11 +33,11 @@ internal sealed class EnqueueCommand : AsyncCommand<EnqueueCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var blobs = new BlobServiceClient(settings.ConnectionString);
         var queues = new QueueServiceClient(settings.ConnectionString, TrainingJobQueue.ClientOptions());
         var service = new TrainingJobService(
-            new BlobJobStore(blobs.GetBlobContainerClient(StorageNames.JobContainer)),
+            new TableJobStore(new TableServiceClient(settings.ConnectionString)),
             new TrainingJobQueue(queues),
+            new JobLifecycleOptions(),
             TimeProvider.System);
         var request = new TrainingJobRequest
         {

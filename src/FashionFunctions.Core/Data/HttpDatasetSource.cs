@@ -5,6 +5,8 @@ namespace FashionFunctions.Core.Data;
 /// <summary>
 /// Downloads the gzip files from a mirror into a cache directory, verifying each against the canonical SHA-256 of
 /// its uncompressed content before it is kept. A file that fails verification is discarded, never cached.
+/// Network failures and 408/429/5xx answers surface as <see cref="HttpRequestException"/> (transient: a job
+/// retries them); only a refusal (other 4xx) or a corrupt file is an <see cref="InvalidDatasetException"/>.
 /// </summary>
 public sealed class HttpDatasetSource(HttpClient http, Uri baseUri, string cacheDirectory) : IDatasetSource
 {
@@ -29,19 +31,21 @@ public sealed class HttpDatasetSource(HttpClient http, Uri baseUri, string cache
         Directory.CreateDirectory(cacheDirectory);
         var uri = new Uri(baseUri, file.GzipName);
         byte[] body;
-        try
+        using (var response = await http.GetAsync(uri, cancellationToken).ConfigureAwait(false))
         {
-            using var response = await http.GetAsync(uri, cancellationToken).ConfigureAwait(false);
+            int status = (int)response.StatusCode;
+            if (status is 408 or 429 or >= 500)
+            {
+                // Worth retrying (TransientFaults): not a verdict on the dataset.
+                throw new HttpRequestException($"{file.Name}: download from {uri} answered HTTP {status}.", null, response.StatusCode);
+            }
+
             if (!response.IsSuccessStatusCode)
             {
-                throw new InvalidDatasetException(file.Name, $"download from {uri} failed with HTTP {(int)response.StatusCode}.");
+                throw new InvalidDatasetException(file.Name, $"download from {uri} failed with HTTP {status}.");
             }
 
             body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new InvalidDatasetException(file.Name, $"download from {uri} failed: {e.Message}", e);
         }
 
         byte[] uncompressed = IdxReader.ReadAllUncompressed(new MemoryStream(body), file.Name);

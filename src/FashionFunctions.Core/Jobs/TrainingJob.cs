@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using FashionFunctions.Core.Training;
 
 namespace FashionFunctions.Core.Jobs;
@@ -11,10 +12,17 @@ public sealed record TrainingJob
     public DateTimeOffset UpdatedAt { get; init; }
     public DateTimeOffset? StartedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>When the run holding the job last proved it was alive; old while <see cref="Status"/> is
+    /// running means the run died and the job waits for a takeover.</summary>
+    public DateTimeOffset? HeartbeatAt { get; init; }
     public required TrainingOptions Options { get; init; }
     public bool Promote { get; init; } = true;
 
-    /// <summary>How many times a worker has started this job (redeliveries and retries included).</summary>
+    /// <summary>The sweep this job belongs to, if any.</summary>
+    public string? SweepId { get; init; }
+
+    /// <summary>How many runs have claimed this job (redeliveries and takeovers included).</summary>
     public int Attempts { get; init; }
     public int Epoch { get; init; }
     public IReadOnlyList<EpochMetrics> Metrics { get; init; } = [];
@@ -22,7 +30,27 @@ public sealed record TrainingJob
     public bool? Promoted { get; init; }
     public string? Error { get; init; }
 
-    public bool IsFinished => Status is TrainingJobStatus.Succeeded or TrainingJobStatus.Failed;
+    /// <summary>The token of the run that holds the job (null: nobody). Stored beside the record, not in it.</summary>
+    [JsonIgnore]
+    public string? RunToken { get; init; }
+
+    /// <summary>Whether the submit that created the job has put its message on the queue.</summary>
+    [JsonIgnore]
+    public bool Enqueued { get; init; }
+
+    /// <summary>The checkpoint blob the last completed epoch left (null: none), written by the claim holder.</summary>
+    [JsonIgnore]
+    public string? Checkpoint { get; init; }
+
+    /// <summary>When the watchdog last re-enqueued the job after its heartbeat expired.</summary>
+    [JsonIgnore]
+    public DateTimeOffset? RecoveryQueuedAt { get; init; }
+
+    /// <summary>W3C traceparent of the request that submitted the job.</summary>
+    [JsonIgnore]
+    public string? TraceParent { get; init; }
+
+    public bool IsFinished => Status is TrainingJobStatus.Succeeded or TrainingJobStatus.Failed or TrainingJobStatus.Cancelled;
 
     /// <summary>Sortable by creation time, safe in URLs and blob names.</summary>
     public static string NewId(DateTimeOffset now) => $"job-{now.UtcDateTime:yyyyMMdd-HHmmss-fff}-{Guid.NewGuid().ToString("N")[..8]}";

@@ -4,12 +4,19 @@ using FashionFunctions.Core.Modeling;
 namespace FashionFunctions.Core.Jobs;
 
 /// <summary>
-/// The queue message: just the job id; the job's record holds the rest. Serialised as JSON; the queue client
-/// base64-encodes it, as the Functions queue trigger expects by default.
+/// The queue message: the job id (the job's record holds the rest) and the W3C trace context of the request
+/// that submitted it. Serialised as JSON; the queue client base64-encodes it, as the Functions queue trigger
+/// expects by default.
 /// </summary>
-public sealed record TrainingJobMessage(string JobId)
+public sealed record TrainingJobMessage(string JobId, string? TraceParent = null)
 {
-    public string ToJson() => JsonSerializer.Serialize(this, ModelJson.Options);
+    public string ToJson() => JsonSerializer.Serialize(this, Options);
+
+    private static readonly JsonSerializerOptions Options = new(ModelJson.Options)
+    {
+        WriteIndented = false,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
 
     /// <summary>Throws <see cref="FormatException"/> for anything but {"jobId": "job-…"}.</summary>
     public static TrainingJobMessage Parse(string text)

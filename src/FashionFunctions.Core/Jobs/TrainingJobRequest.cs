@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Training;
 
 namespace FashionFunctions.Core.Jobs;
@@ -31,4 +34,8 @@ public sealed record TrainingJobRequest
         options.Validate();
         return options;
     }
+
+    /// <summary>SHA-256 of the request as parsed (so whitespace and field order do not matter): what an
+    /// idempotency key is bound to.</summary>
+    public string Hash() => Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this, ModelJson.Options)));
 }

@@ -1,66 +1,109 @@
+using System.Diagnostics;
 using FashionFunctions.Core.Storage;
 
 namespace FashionFunctions.Core.Jobs;
 
-/// <summary>Creates and enqueues training jobs; the same idempotency key always yields the same job.</summary>
-public sealed class TrainingJobService(BlobJobStore jobs, TrainingJobQueue queue, TimeProvider time)
+/// <summary>
+/// Creates, enqueues and cancels training jobs. One idempotency key makes one job: the job's row and the key's row
+/// are stored in one transaction, and the key is bound to the request's hash. A submit is atomic from the
+/// caller's view: a replay of a job whose message was never sent (the first submit died or its enqueue failed)
+/// sends it.
+/// </summary>
+public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queue, JobLifecycleOptions lifecycle, TimeProvider time)
 {
-    /// <summary>How long a repeat waits for the first request with its key to store the job record.</summary>
-    private static readonly TimeSpan ClaimGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ReplayPoll = TimeSpan.FromMilliseconds(200);
 
     public async Task<(TrainingJob Job, bool Created)> SubmitAsync(TrainingJobRequest request, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
         var options = request.ToOptions();
-        var now = time.GetUtcNow();
-        string id = TrainingJob.NewId(now);
-        await jobs.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-
-        if (idempotencyKey is not null && await ExistingJobForKeyAsync(idempotencyKey, id, cancellationToken).ConfigureAwait(false) is { } existing)
+        string hash = request.Hash();
+        if (idempotencyKey is not null && await jobs.GetKeyAsync(idempotencyKey, cancellationToken).ConfigureAwait(false) is { } existing)
         {
-            return (existing, false);
+            return (await ReplayAsync(existing, hash, cancellationToken).ConfigureAwait(false), false);
         }
 
+        var now = time.GetUtcNow();
         var job = new TrainingJob
         {
-            Id = id,
+            Id = TrainingJob.NewId(now),
             Status = TrainingJobStatus.Queued,
             CreatedAt = now,
             UpdatedAt = now,
             Options = options,
             Promote = request.Promote ?? true,
+            TraceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null,
         };
-        await jobs.TryCreateAsync(job, cancellationToken).ConfigureAwait(false);
-        await queue.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await queue.EnqueueAsync(new TrainingJobMessage(id), cancellationToken).ConfigureAwait(false);
-        return (job, true);
+        if (await jobs.CreateAsync(job, idempotencyKey, hash, cancellationToken).ConfigureAwait(false) is { } winner)
+        {
+            return (await ReplayAsync(winner, hash, cancellationToken).ConfigureAwait(false), false);
+        }
+
+        return (await EnqueueAsync(job.Id, cancellationToken).ConfigureAwait(false), true);
     }
 
-    /// <summary>The job an earlier request with this key created, or null when this request now owns the key.
-    /// A key whose first request died before storing its job is taken over after a grace period.</summary>
-    private async Task<TrainingJob?> ExistingJobForKeyAsync(string idempotencyKey, string newJobId, CancellationToken cancellationToken)
+    /// <summary>Cancels an unfinished job: a queued one will not run, a running one stops at its next step
+    /// boundary after its next heartbeat. Throws for an unknown or finished job.</summary>
+    public async Task<TrainingJob> CancelAsync(string jobId, CancellationToken cancellationToken = default)
     {
-        var (owner, claimETag) = await jobs.ClaimIdempotencyKeyAsync(idempotencyKey, newJobId, cancellationToken).ConfigureAwait(false);
-        if (owner == newJobId)
-        {
-            return null;
-        }
-
-        long waitingSince = time.GetTimestamp();
         while (true)
         {
-            if (await jobs.GetAsync(owner, cancellationToken).ConfigureAwait(false) is { } existing)
+            var stored = await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new TrainingJobNotFoundException(jobId);
+            if (stored.Job.IsFinished)
             {
-                return existing.Job;
+                throw new TrainingJobFinishedException(jobId, stored.Job.Status);
             }
 
-            if (time.GetElapsedTime(waitingSince) >= ClaimGrace)
+            var now = time.GetUtcNow();
+            var cancelled = stored.Job with { Status = TrainingJobStatus.Cancelled, FinishedAt = now, UpdatedAt = now, Error = "Cancelled on request." };
+            if (await jobs.TryReplaceAsync(cancelled, stored.ETag, cancellationToken).ConfigureAwait(false) is { } written)
             {
-                return await jobs.TryTakeOverIdempotencyKeyAsync(idempotencyKey, claimETag, newJobId, cancellationToken).ConfigureAwait(false)
-                    ? null
-                    : await ExistingJobForKeyAsync(idempotencyKey, newJobId, cancellationToken).ConfigureAwait(false);
+                return written.Job;
             }
-
-            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The job an earlier submit with this key made; sent to the queue if that submit never did.</summary>
+    private async Task<TrainingJob> ReplayAsync(IdempotencyKeyRow key, string requestHash, CancellationToken cancellationToken)
+    {
+        if (key.RequestHash != requestHash)
+        {
+            throw new IdempotencyKeyReusedException(key.JobId);
+        }
+
+        while (true)
+        {
+            var stored = await jobs.GetAsync(key.JobId, cancellationToken).ConfigureAwait(false)
+                ?? throw new CorruptStoredDataException($"{StorageNames.JobTable}/{key.JobId}", "an idempotency key names a job that has no row.");
+            var job = stored.Job;
+            if (job.Enqueued || job.Status != TrainingJobStatus.Queued || job.Attempts > 0)
+            {
+                return job;
+            }
+
+            // The first submit may still be on its way to the queue: give it a moment before sending it ourselves.
+            if (time.GetUtcNow() - job.CreatedAt >= lifecycle.EnqueueGrace)
+            {
+                return await EnqueueAsync(job.Id, cancellationToken).ConfigureAwait(false);
+            }
+
+            await Task.Delay(ReplayPoll, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<TrainingJob> EnqueueAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var stored = await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new TrainingJobNotFoundException(jobId);
+        await queue.EnqueueAsync(new TrainingJobMessage(jobId, stored.Job.TraceParent), cancellationToken: cancellationToken).ConfigureAwait(false);
+        while (!stored.Job.Enqueued)
+        {
+            if (await jobs.TryReplaceAsync(stored.Job with { Enqueued = true }, stored.ETag, cancellationToken).ConfigureAwait(false) is { } written)
+            {
+                return written.Job;
+            }
+
+            stored = await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new TrainingJobNotFoundException(jobId);
+        }
+
+        return stored.Job;
     }
 }

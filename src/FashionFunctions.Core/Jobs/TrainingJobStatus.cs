@@ -6,4 +6,5 @@ public enum TrainingJobStatus
     Running,
     Succeeded,
     Failed,
+    Cancelled,
 }

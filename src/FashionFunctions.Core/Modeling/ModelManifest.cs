@@ -10,11 +10,17 @@ public sealed record ModelManifest
     public string Format { get; init; } = CurrentFormat;
     public required string ModelId { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
-    public string Architecture { get; init; } = "Flatten(28x28) -> Dense(128, relu) -> Dense(10) logits";
-    public int ParameterCount { get; init; } = FashionMlp.ParameterCount;
+    public string Architecture => $"Flatten(28x28) -> Dense({HiddenUnits}, relu) -> Dense(10) logits";
+    public int HiddenUnits { get; init; } = FashionMlp.HiddenUnits;
+    public int ParameterCount => FashionMlp.ParameterCountFor(HiddenUnits);
     public required TrainingOptions Hyperparameters { get; init; }
     public required IReadOnlyList<EpochMetrics> Epochs { get; init; }
     public required double TestAccuracy { get; init; }
+
+    /// <summary>How many of the last training images were held out for validation (0: none).</summary>
+    public int ValidationSize { get; init; }
+
+    public double? ValidationAccuracy { get; init; }
     public IReadOnlyList<string> ClassNames { get; init; } = Data.FashionMnistClasses.Names;
     public required string DatasetSource { get; init; }
     public required IReadOnlyDictionary<string, string> DatasetSha256 { get; init; }

@@ -8,9 +8,9 @@ using FashionFunctions.Core.Modeling;
 namespace FashionFunctions.Core.Storage;
 
 /// <summary>
-/// Models in blob storage: <c>{modelId}/model.safetensors</c> and <c>{modelId}/manifest.json</c>, and
-/// <c>current.json</c> naming the model served by default. The manifest is written last, so a model whose
-/// manifest exists is complete. The pointer is only ever changed by conditional (ETag) writes.
+/// Models in blob storage: <c>{modelId}/manifest.json</c> and the weights file it names (<c>model.safetensors</c>,
+/// or <c>model-{runToken}.safetensors</c> from a training job), and <c>current.json</c> naming the model served
+/// by default. The manifest is written last, so a model whose manifest exists is complete. The pointer is only ever changed by conditional (ETag) writes.
 /// </summary>
 public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSource
 {
@@ -19,7 +19,7 @@ public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSou
     public async Task SaveAsync(ModelArtifact artifact, CancellationToken cancellationToken = default)
     {
         await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        await container.GetBlobClient(WeightsBlob(artifact.ModelId))
+        await container.GetBlobClient(WeightsBlob(artifact.ModelId, artifact.Manifest.WeightsFile))
             .UploadAsync(new BinaryData(artifact.WeightsFile), overwrite: true, cancellationToken).ConfigureAwait(false);
         await container.GetBlobClient(ManifestBlob(artifact.ModelId))
             .UploadAsync(new BinaryData(artifact.ManifestJson()), overwrite: true, cancellationToken).ConfigureAwait(false);
@@ -27,8 +27,11 @@ public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSou
 
     public async Task<ModelArtifact> LoadAsync(string modelId, CancellationToken cancellationToken = default)
     {
+        // The manifest names its weights blob: read it first, so that a model republished meanwhile (a job's
+        // takeover writes weights under a new name, then the manifest) still yields a matching pair.
         byte[] manifest = await DownloadAsync(ManifestBlob(modelId), modelId, cancellationToken).ConfigureAwait(false);
-        byte[] weights = await DownloadAsync(WeightsBlob(modelId), modelId, cancellationToken).ConfigureAwait(false);
+        string weightsFile = ModelArtifact.ParseManifest(manifest).WeightsFile;
+        byte[] weights = await DownloadAsync(WeightsBlob(modelId, weightsFile), modelId, cancellationToken).ConfigureAwait(false);
         return ModelArtifact.FromBytes(weights, manifest);
     }
 
@@ -68,13 +71,30 @@ public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSou
         try
         {
             var download = await container.GetBlobClient(StorageNames.CurrentModelBlob).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
-            var pointer = download.Value.Content.ToObjectFromJson<CurrentModelPointer>(ModelJson.Options);
-            return pointer is null ? null : new VersionedPointer(pointer, download.Value.Details.ETag.ToString());
+            return new VersionedPointer(ParsePointer(download.Value.Content), download.Value.Details.ETag.ToString());
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
             return null;
         }
+    }
+
+    /// <summary>A pointer we cannot read is our fault (500), never "no model yet" and never the caller's.</summary>
+    private static CurrentModelPointer ParsePointer(BinaryData content)
+    {
+        CurrentModelPointer? pointer;
+        try
+        {
+            pointer = content.ToObjectFromJson<CurrentModelPointer>(ModelJson.Options);
+        }
+        catch (JsonException e)
+        {
+            throw new CorruptStoredDataException($"{StorageNames.ModelContainer}/{StorageNames.CurrentModelBlob}", "not valid JSON", e);
+        }
+
+        return pointer is { ModelId: { } id } && ModelId.IsValid(id)
+            ? pointer
+            : throw new CorruptStoredDataException($"{StorageNames.ModelContainer}/{StorageNames.CurrentModelBlob}", "does not name a valid model id");
     }
 
     /// <summary>The pointer's ETag without downloading it; null when there is none. Cheap enough to poll.</summary>
@@ -151,7 +171,10 @@ public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSou
         }
     }
 
-    private static string WeightsBlob(string modelId) => $"{modelId}/{ModelArtifact.WeightsFileName}";
+    private static string WeightsBlob(string modelId, string weightsFile) =>
+        weightsFile.Length is > 0 and <= 100 && !weightsFile.Contains('/') && !weightsFile.Contains('\\') && weightsFile.EndsWith(".safetensors", StringComparison.Ordinal)
+            ? $"{modelId}/{weightsFile}"
+            : throw new InvalidModelException($"Model {modelId}: the manifest names an unusable weights file '{weightsFile}'.");
 
     private static string ManifestBlob(string modelId) => $"{modelId}/{ModelArtifact.ManifestFileName}";
 }

@@ -7,9 +7,8 @@ public static class StorageNames
     public const string DatasetPrefix = "fashion-mnist/";
     public const string ModelContainer = "models";
     public const string CurrentModelBlob = "current.json";
-    public const string JobContainer = "training-jobs";
-    public const string JobRecordPrefix = "jobs/";
-    public const string IdempotencyPrefix = "idempotency/";
+    public const string JobTable = "trainingjobs";
+    public const string CheckpointContainer = "checkpoints";
     public const string TrainingQueue = "training-jobs";
     public const string TrainingPoisonQueue = TrainingQueue + "-poison";
 }

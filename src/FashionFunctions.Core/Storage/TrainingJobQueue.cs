@@ -35,13 +35,10 @@ public sealed class TrainingJobQueue
         }
     }
 
-    public async Task EnqueueAsync(TrainingJobMessage message, CancellationToken cancellationToken = default) =>
-        await queue.SendMessageAsync(message.ToJson(), cancellationToken).ConfigureAwait(false);
-
-    /// <summary>Parks a message that can never succeed where the host would after its last retry.</summary>
-    public async Task SendToPoisonAsync(string messageText, CancellationToken cancellationToken = default)
+    /// <summary>Puts the message on the queue, visible after <paramref name="delay"/> (default: at once).</summary>
+    public async Task EnqueueAsync(TrainingJobMessage message, TimeSpan? delay = null, CancellationToken cancellationToken = default)
     {
         await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await poison.SendMessageAsync(messageText, cancellationToken).ConfigureAwait(false);
+        await queue.SendMessageAsync(message.ToJson(), visibilityTimeout: delay, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 }

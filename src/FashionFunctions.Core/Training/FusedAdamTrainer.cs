@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Modeling;
 using static TorchSharp.torch;
 
@@ -13,56 +14,64 @@ namespace FashionFunctions.Core.Training;
 /// two-layer network are written out directly; everything element-wise over a batch or the parameters runs
 /// in C# over the tensors' own memory. The mathematics is exactly PyTorch's: softmax cross-entropy averaged
 /// over the batch, and <c>torch.optim.Adam</c> (no weight decay, no AMSGrad).
-/// Measured on 2 cores (bench/): per step ≈ 90 µs forward matrix product, 75 µs dW1, 100 µs Adam, 40 µs the
-/// rest. Splitting Adam over two .NET threads, or making libtorch's OpenMP workers sleep at once, was slower:
-/// the workers and our threads then fight for the two cores and for their caches.
+/// The batch is gathered from the pixel bytes straight into a preallocated input tensor, so an epoch allocates
+/// nothing. Splitting Adam over two .NET threads, or making libtorch's OpenMP workers sleep at once, measured
+/// slower on 2 cores: the workers and our threads then fight for the cores and for their caches.
 /// </summary>
 internal sealed class FusedAdamTrainer : IDisposable
 {
     private const int Inputs = FashionMlp.Inputs;
-    private const int Hidden = FashionMlp.HiddenUnits;
     private const int Outputs = FashionMlp.Outputs;
-    private const int W1Offset = 0;
-    private const int B1Offset = W1Offset + Hidden * Inputs;
-    private const int W2Offset = B1Offset + Hidden;
-    private const int B2Offset = W2Offset + Outputs * Hidden;
+    private const int EvaluationChunk = 500;
 
     private readonly TrainingOptions options;
-    private readonly float[] firstMoment = new float[FashionMlp.ParameterCount];
-    private readonly float[] secondMoment = new float[FashionMlp.ParameterCount];
+    private readonly int hiddenUnits;
+    private readonly int w1Offset, b1Offset, w2Offset, b2Offset;
+    private readonly float[] firstMoment;
+    private readonly float[] secondMoment;
     private readonly Tensor parameters;
     private readonly Tensor gradients;
     private readonly Tensor w1, b1, w2, b2, w1T, w2T;
-    private readonly Tensor gradW1, gradW2;
+    private readonly Tensor gradW1, b1Gradient, gradW2, b2Gradient;
     private readonly Dictionary<int, BatchBuffers> buffers = [];
     private readonly Pinned parameterMemory;
     private readonly Pinned gradientMemory;
     private long step;
 
-    /// <param name="initial">The model whose parameters training starts from.</param>
+    /// <param name="initial">The model whose parameters (and width) training starts from.</param>
     /// <param name="options">The Adam hyperparameters.</param>
-    /// <param name="batchSizes">Every batch size <see cref="Step"/> will see (the last batch may be smaller); their
-    /// work tensors are allocated here, once.</param>
+    /// <param name="batchSizes">Every batch size <see cref="Step(Tensor, ReadOnlySpan{byte})"/> will see (the last
+    /// batch may be smaller); their work tensors are allocated here, once.</param>
     public FusedAdamTrainer(FashionMlp initial, TrainingOptions options, IEnumerable<int> batchSizes)
     {
         this.options = options;
-        parameters = zeros(FashionMlp.ParameterCount);
-        gradients = zeros(FashionMlp.ParameterCount);
-        w1 = Matrix(parameters, W1Offset, Hidden, Inputs);
-        b1 = parameters.narrow(0, B1Offset, Hidden);
-        w2 = Matrix(parameters, W2Offset, Outputs, Hidden);
-        b2 = parameters.narrow(0, B2Offset, Outputs);
+        hiddenUnits = initial.Width;
+        int count = FashionMlp.ParameterCountFor(hiddenUnits);
+        w1Offset = 0;
+        b1Offset = w1Offset + hiddenUnits * Inputs;
+        w2Offset = b1Offset + hiddenUnits;
+        b2Offset = w2Offset + Outputs * hiddenUnits;
+        firstMoment = new float[count];
+        secondMoment = new float[count];
+        parameters = zeros(count);
+        gradients = zeros(count);
+        w1 = Matrix(parameters, w1Offset, hiddenUnits, Inputs);
+        b1 = parameters.narrow(0, b1Offset, hiddenUnits);
+        w2 = Matrix(parameters, w2Offset, Outputs, hiddenUnits);
+        b2 = parameters.narrow(0, b2Offset, Outputs);
         w1T = w1.t();
         w2T = w2.t();
-        gradW1 = Matrix(gradients, W1Offset, Hidden, Inputs);
-        gradW2 = Matrix(gradients, W2Offset, Outputs, Hidden);
-        foreach (var t in new[] { parameters, gradients, w1, b1, w2, b2, w1T, w2T, gradW1, gradW2 })
+        gradW1 = Matrix(gradients, w1Offset, hiddenUnits, Inputs);
+        b1Gradient = gradients.narrow(0, b1Offset, hiddenUnits);
+        gradW2 = Matrix(gradients, w2Offset, Outputs, hiddenUnits);
+        b2Gradient = gradients.narrow(0, b2Offset, Outputs);
+        foreach (var t in new[] { parameters, gradients, w1, b1, w2, b2, w1T, w2T, gradW1, b1Gradient, gradW2, b2Gradient })
         {
             t.DetachFromDisposeScope(); // owned by this object, whatever scope constructs it
         }
-        foreach (int size in batchSizes.Distinct())
+        foreach (int size in batchSizes.Append(EvaluationChunk).Distinct())
         {
-            buffers[size] = new BatchBuffers(size, b1, b2);
+            buffers[size] = new BatchBuffers(size, hiddenUnits, b1, b2);
         }
 
         parameterMemory = new Pinned(parameters);
@@ -76,19 +85,51 @@ internal sealed class FusedAdamTrainer : IDisposable
         }
     }
 
-    /// <summary>The current parameters, [784×128 weights, 128, 10×128, 10] as views of the flat tensor.</summary>
+    public int HiddenUnits => hiddenUnits;
+
+    /// <summary>The number of Adam steps taken so far (Adam's t).</summary>
+    public long AdamStep => step;
+
+    /// <summary>The current parameters, [width×784 weights, width, 10×width, 10] as views of the flat tensor.</summary>
     public (Tensor W1, Tensor B1, Tensor W2, Tensor B2) Parameters => (w1, b1, w2, b2);
+
+    /// <summary>The gradients of the last <see cref="ComputeGradients"/>, in the parameters' layout; writable, so
+    /// that a test can hand the Adam update a gradient of its choosing.</summary>
+    internal (Tensor W1, Tensor B1, Tensor W2, Tensor B2) Gradients => (gradW1, b1Gradient, gradW2, b2Gradient);
 
     public ModelWeights Weights()
     {
         float[] flat = parameterMemory.Span.ToArray();
         return ModelWeights.FromTensors(
         [
-            new NamedTensor("hidden.weight", [Hidden, Inputs], flat[W1Offset..B1Offset]),
-            new NamedTensor("hidden.bias", [Hidden], flat[B1Offset..W2Offset]),
-            new NamedTensor("output.weight", [Outputs, Hidden], flat[W2Offset..B2Offset]),
-            new NamedTensor("output.bias", [Outputs], flat[B2Offset..]),
+            new NamedTensor("hidden.weight", [hiddenUnits, Inputs], flat[w1Offset..b1Offset]),
+            new NamedTensor("hidden.bias", [hiddenUnits], flat[b1Offset..w2Offset]),
+            new NamedTensor("output.weight", [Outputs, hiddenUnits], flat[w2Offset..b2Offset]),
+            new NamedTensor("output.bias", [Outputs], flat[b2Offset..]),
         ]);
+    }
+
+    /// <summary>Copies the flat parameters and both Adam moments out (each as long as the parameters).</summary>
+    public void CopyStateTo(Span<float> parametersOut, Span<float> firstMomentOut, Span<float> secondMomentOut)
+    {
+        parameterMemory.Span.CopyTo(parametersOut);
+        firstMoment.CopyTo(firstMomentOut);
+        secondMoment.CopyTo(secondMomentOut);
+    }
+
+    /// <summary>Continues from a saved state: the flat parameters, both moments and Adam's step count.</summary>
+    public void RestoreState(ReadOnlySpan<float> savedParameters, ReadOnlySpan<float> savedFirstMoment, ReadOnlySpan<float> savedSecondMoment, long adamStep)
+    {
+        int count = firstMoment.Length;
+        if (savedParameters.Length != count || savedFirstMoment.Length != count || savedSecondMoment.Length != count)
+        {
+            throw new ArgumentException($"A model {hiddenUnits} units wide has {count} parameters and moments each.");
+        }
+
+        savedParameters.CopyTo(parameterMemory.Span);
+        savedFirstMoment.CopyTo(firstMoment);
+        savedSecondMoment.CopyTo(secondMoment);
+        step = adamStep;
     }
 
     /// <summary>
@@ -97,24 +138,59 @@ internal sealed class FusedAdamTrainer : IDisposable
     /// </summary>
     public (double LossSum, int Correct) Step(Tensor x, ReadOnlySpan<byte> labels)
     {
-        int batch = labels.Length;
-        if (!buffers.TryGetValue(batch, out var b))
+        var outcome = ComputeGradients(x, labels);
+        ApplyAdam();
+        return outcome;
+    }
+
+    /// <summary>One Adam step on the images <paramref name="batch"/> of <paramref name="split"/>, gathered into
+    /// this trainer's own input buffer.</summary>
+    public (double LossSum, int Correct) Step(FashionMnistSplit split, ReadOnlySpan<int> batch)
+    {
+        var b = BuffersFor(batch.Length);
+        Span<float> input = b.InputMemory.Span;
+        Span<byte> labels = b.Labels;
+        for (int i = 0; i < batch.Length; i++)
         {
-            throw new ArgumentException($"No work tensors for a batch of {batch}; pass its size to the constructor.", nameof(labels));
+            ScalePixels(split.Image(batch[i]), input.Slice(i * Inputs, Inputs));
+            labels[i] = split.Labels[batch[i]];
         }
 
+        return Step(b.Input, labels);
+    }
 
-        // Forward: hidden = relu(x·W1ᵀ + b1), logits = hidden·W2ᵀ + b2 (libtorch, in place).
-        b.Hidden.copy_(b.B1Rows);
-        b.Hidden.addmm_(x, w1T, 1, 1);
-        b.Hidden.relu_();
-        b.Logits.copy_(b.B2Rows);
-        b.Logits.addmm_(b.Hidden, w2T, 1, 1);
+    /// <summary>How many images of <paramref name="split"/> the current parameters classify right.</summary>
+    public int CountCorrect(FashionMnistSplit split)
+    {
+        var b = buffers[EvaluationChunk];
+        Span<float> input = b.InputMemory.Span;
+        int correct = 0;
+        for (int start = 0; start < split.Count; start += EvaluationChunk)
+        {
+            int length = Math.Min(EvaluationChunk, split.Count - start);
+            ScalePixels(split.Pixels.AsSpan(start * Inputs, length * Inputs), input[..(length * Inputs)]);
+            Forward(b, b.Input);
+            ReadOnlySpan<float> logits = b.LogitsMemory.Span;
+            for (int i = 0; i < length; i++)
+            {
+                correct += ArgMax(logits.Slice(i * Outputs, Outputs)) == split.Labels[start + i] ? 1 : 0;
+            }
+        }
+
+        return correct;
+    }
+
+    /// <summary>The loss and its gradient for a batch (into <see cref="Gradients"/>), without updating anything.</summary>
+    internal (double LossSum, int Correct) ComputeGradients(Tensor x, ReadOnlySpan<byte> labels)
+    {
+        int batch = labels.Length;
+        var b = BuffersFor(batch);
+        Forward(b, x);
 
         // Loss and its gradient: d(logits) = (softmax − one-hot) / batch, written over the logits.
         Span<float> logits = b.LogitsMemory.Span;
         Span<float> grads = gradientMemory.Span;
-        Span<float> gradB2 = grads.Slice(B2Offset, Outputs);
+        Span<float> gradB2 = grads.Slice(b2Offset, Outputs);
         gradB2.Clear();
         double lossSum = 0;
         int correct = 0;
@@ -123,16 +199,8 @@ internal sealed class FusedAdamTrainer : IDisposable
         {
             var row = logits.Slice(i * Outputs, Outputs);
             int label = labels[i];
-            int argmax = 0;
-            float max = row[0];
-            for (int c = 1; c < Outputs; c++)
-            {
-                if (row[c] > max)
-                {
-                    (max, argmax) = (row[c], c);
-                }
-            }
-
+            int argmax = ArgMax(row);
+            float max = row[argmax];
             correct += argmax == label ? 1 : 0;
             float sum = 0;
             for (int c = 0; c < Outputs; c++)
@@ -158,42 +226,80 @@ internal sealed class FusedAdamTrainer : IDisposable
         // Through the ReLU, and the hidden bias's gradient.
         Span<float> hidden = b.HiddenMemory.Span;
         Span<float> gradHidden = b.GradHiddenMemory.Span;
-        Span<float> gradB1 = grads.Slice(B1Offset, Hidden);
+        Span<float> gradB1 = grads.Slice(b1Offset, hiddenUnits);
         gradB1.Clear();
         for (int i = 0; i < batch; i++)
         {
-            var gh = gradHidden.Slice(i * Hidden, Hidden);
-            MaskWhereZero(gh, hidden.Slice(i * Hidden, Hidden));
+            var gh = gradHidden.Slice(i * hiddenUnits, hiddenUnits);
+            MaskWhereZero(gh, hidden.Slice(i * hiddenUnits, hiddenUnits));
             System.Numerics.Tensors.TensorPrimitives.Add(gradB1, gh, gradB1);
         }
 
-        var adam = NextAdamStep();
-
         gradW1.addmm_(b.GradHiddenT, x, 0, 1);
-        adam.Update(parameterMemory.Span, firstMoment, secondMoment, 0, grads);
         return (lossSum, correct);
     }
 
-    private AdamStep NextAdamStep()
+    /// <summary>One step of torch.optim.Adam with the current <see cref="Gradients"/>.</summary>
+    internal void ApplyAdam() => NextAdamStep().Update(parameterMemory.Span, firstMoment, secondMoment, 0, gradientMemory.Span);
+
+    /// <summary>hidden = relu(x·W1ᵀ + b1), logits = hidden·W2ᵀ + b2 (libtorch, in place), for x's rows.</summary>
+    private void Forward(BatchBuffers b, Tensor x)
+    {
+        b.Hidden.copy_(b.B1Rows);
+        b.Hidden.addmm_(x, w1T, 1, 1);
+        b.Hidden.relu_();
+        b.Logits.copy_(b.B2Rows);
+        b.Logits.addmm_(b.Hidden, w2T, 1, 1);
+    }
+
+    private BatchBuffers BuffersFor(int batch) => buffers.TryGetValue(batch, out var b)
+        ? b
+        : throw new ArgumentException($"No work tensors for a batch of {batch}; pass its size to the constructor.", nameof(batch));
+
+    /// <summary>Pixel bytes to floats in [0, 1], rounded exactly as <see cref="PixelTensors.FromBytes"/> rounds them.</summary>
+    private static void ScalePixels(ReadOnlySpan<byte> pixels, Span<float> scaled)
+    {
+        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating(pixels, scaled);
+        System.Numerics.Tensors.TensorPrimitives.Divide(scaled, 255f, scaled);
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row)
+    {
+        int argmax = 0;
+        for (int c = 1; c < row.Length; c++)
+        {
+            if (row[c] > row[argmax])
+            {
+                argmax = c;
+            }
+        }
+
+        return argmax;
+    }
+
+    private AdamUpdate NextAdamStep()
     {
         step++;
-        return new AdamStep(
+        return new AdamUpdate(
             (float)options.Beta1,
+            (float)(1 - options.Beta1),
             (float)options.Beta2,
+            (float)(1 - options.Beta2),
             (float)(options.LearningRate / (1 - Math.Pow(options.Beta1, step))),
             (float)(1 / Math.Sqrt(1 - Math.Pow(options.Beta2, step))),
             (float)options.Epsilon);
     }
 
     /// <summary>torch.optim.Adam's update for one step t, over any range of the flat buffers:
-    /// m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε).</summary>
+    /// m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε). Like torch, 1−β is
+    /// computed in double before rounding to float: 1 − 0.999f is 1.3e-5 away from 0.001f.</summary>
     /// <remarks>
     /// Moments below <see cref="Tiny"/> are flushed to zero. Inputs that are always 0 (the images' borders) give
     /// W1 columns whose gradient is always 0, so their moments decay geometrically into denormal floats, on which
     /// x86 arithmetic is about a hundred times slower — that alone made the update several times slower. A moment
     /// that small moves its parameter by less than 1e-26, far below a float's resolution of the parameter.
     /// </remarks>
-    private readonly record struct AdamStep(float Beta1, float Beta2, float StepSize, float InverseSqrtCorrection2, float Epsilon)
+    private readonly record struct AdamUpdate(float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float StepSize, float InverseSqrtCorrection2, float Epsilon)
     {
         private const float Tiny = 1e-30f;
 
@@ -206,9 +312,9 @@ internal sealed class FusedAdamTrainer : IDisposable
             if (Vector.IsHardwareAccelerated)
             {
                 var vBeta1 = new Vector<float>(Beta1);
-                var vOneMinusBeta1 = new Vector<float>(1 - Beta1);
+                var vOneMinusBeta1 = new Vector<float>(OneMinusBeta1);
                 var vBeta2 = new Vector<float>(Beta2);
-                var vOneMinusBeta2 = new Vector<float>(1 - Beta2);
+                var vOneMinusBeta2 = new Vector<float>(OneMinusBeta2);
                 var vStep = new Vector<float>(StepSize);
                 var vCorrection = new Vector<float>(InverseSqrtCorrection2);
                 var vEpsilon = new Vector<float>(Epsilon);
@@ -234,8 +340,8 @@ internal sealed class FusedAdamTrainer : IDisposable
 
             for (; i < p.Length; i++)
             {
-                m[i] = Beta1 * m[i] + (1 - Beta1) * gradient[i];
-                v[i] = Beta2 * v[i] + (1 - Beta2) * gradient[i] * gradient[i];
+                m[i] = Beta1 * m[i] + OneMinusBeta1 * gradient[i];
+                v[i] = Beta2 * v[i] + OneMinusBeta2 * gradient[i] * gradient[i];
                 m[i] = MathF.Abs(m[i]) >= Tiny ? m[i] : 0;
                 v[i] = v[i] >= Tiny ? v[i] : 0;
                 p[i] -= StepSize * m[i] / (MathF.Sqrt(v[i]) * InverseSqrtCorrection2 + Epsilon);
@@ -286,7 +392,7 @@ internal sealed class FusedAdamTrainer : IDisposable
             b.Dispose();
         }
 
-        foreach (var t in new[] { w1T, w2T, gradW1, gradW2, w1, b1, w2, b2, parameters, gradients })
+        foreach (var t in new[] { w1T, w2T, gradW1, b1Gradient, gradW2, b2Gradient, w1, b1, w2, b2, parameters, gradients })
         {
             t.Dispose();
         }
@@ -295,36 +401,42 @@ internal sealed class FusedAdamTrainer : IDisposable
     /// <summary>The per-batch-size tensors a step works in, allocated once.</summary>
     private sealed class BatchBuffers : IDisposable
     {
-        public BatchBuffers(int batch, Tensor b1, Tensor b2)
+        public BatchBuffers(int batch, int hiddenUnits, Tensor b1, Tensor b2)
         {
-            Hidden = zeros(batch, FashionMlp.HiddenUnits);
-            GradHidden = zeros(batch, FashionMlp.HiddenUnits);
-            Logits = zeros(batch, FashionMlp.Outputs);
+            Input = zeros(batch, Inputs);
+            Labels = new byte[batch];
+            Hidden = zeros(batch, hiddenUnits);
+            GradHidden = zeros(batch, hiddenUnits);
+            Logits = zeros(batch, Outputs);
             LogitsT = Logits.t();
             GradHiddenT = GradHidden.t();
             using (var row = b1.unsqueeze(0))
             {
-                B1Rows = row.expand(batch, FashionMlp.HiddenUnits);
+                B1Rows = row.expand(batch, hiddenUnits);
             }
 
             using (var row = b2.unsqueeze(0))
             {
-                B2Rows = row.expand(batch, FashionMlp.Outputs);
+                B2Rows = row.expand(batch, Outputs);
             }
-            foreach (var t in new[] { Hidden, GradHidden, Logits, LogitsT, GradHiddenT, B1Rows, B2Rows })
+            foreach (var t in All)
             {
                 t.DetachFromDisposeScope();
             }
 
+            InputMemory = new Pinned(Input);
             HiddenMemory = new Pinned(Hidden);
             GradHiddenMemory = new Pinned(GradHidden);
             LogitsMemory = new Pinned(Logits);
         }
 
+        public Pinned InputMemory { get; }
         public Pinned HiddenMemory { get; }
         public Pinned GradHiddenMemory { get; }
         public Pinned LogitsMemory { get; }
 
+        public Tensor Input { get; }
+        public byte[] Labels { get; }
         public Tensor Hidden { get; }
         public Tensor GradHidden { get; }
         public Tensor Logits { get; }
@@ -333,9 +445,11 @@ internal sealed class FusedAdamTrainer : IDisposable
         public Tensor B1Rows { get; }
         public Tensor B2Rows { get; }
 
+        private Tensor[] All => [Input, Hidden, GradHidden, Logits, LogitsT, GradHiddenT, B1Rows, B2Rows];
+
         public void Dispose()
         {
-            foreach (var t in new[] { LogitsT, GradHiddenT, B1Rows, B2Rows, Hidden, GradHidden, Logits })
+            foreach (var t in All)
             {
                 t.Dispose();
             }

@@ -5,6 +5,8 @@ namespace FashionFunctions.Core.Training;
 /// <summary>Hyperparameters, defaulting to the Keras tutorial's (Adam's defaults as Keras sets them).</summary>
 public sealed record TrainingOptions
 {
+    private const int TrainingImages = 60_000;
+
     [Range(1, 200)]
     public int Epochs { get; init; } = 10;
 
@@ -25,7 +27,16 @@ public sealed record TrainingOptions
 
     public long Seed { get; init; } = 42;
 
-    /// <summary>Train on only the first N training images (for quick runs and tests); null for all.</summary>
+    /// <summary>The hidden layer's width.</summary>
+    [Range(1, Modeling.FashionMlp.MaxHiddenUnits)]
+    public int HiddenUnits { get; init; } = Modeling.FashionMlp.HiddenUnits;
+
+    /// <summary>Hold out the last N training images for validation (0: none, train on all of them).</summary>
+    [Range(0, TrainingImages - 1)]
+    public int ValidationSize { get; init; }
+
+    /// <summary>Train on only the first N of the training images before the validation split (for quick runs and
+    /// tests); null for all of them.</summary>
     [Range(1, int.MaxValue)]
     public int? TrainLimit { get; init; }
 
@@ -43,6 +54,12 @@ public sealed record TrainingOptions
             string name = first.MemberNames.FirstOrDefault() ?? "options";
             string field = char.ToLowerInvariant(name[0]) + name[1..];
             throw new InvalidTrainingOptionsException(field, (first.ErrorMessage ?? "out of range").Replace(name, field, StringComparison.Ordinal));
+        }
+
+        if (TrainLimit > TrainingImages - ValidationSize)
+        {
+            throw new InvalidTrainingOptionsException(
+                "trainLimit", $"trainLimit {TrainLimit} overlaps the validation split: only {TrainingImages - ValidationSize} of the {TrainingImages} training images precede the last {ValidationSize}.");
         }
     }
 }

@@ -8,6 +8,9 @@ public sealed record TrainingResult(ModelWeights Weights, TrainingOptions Option
 {
     public double TestAccuracy => Epochs[^1].TestAccuracy;
 
+    /// <summary>The final validation accuracy; null when the run held out no validation split.</summary>
+    public double? ValidationAccuracy => Epochs[^1].ValidationAccuracy;
+
     /// <summary>Packages the result as a model artifact with a complete manifest.</summary>
     public ModelArtifact ToArtifact(FashionMnistDataset dataset, string? modelId = null, DateTimeOffset? createdAt = null)
     {
@@ -19,6 +22,9 @@ public sealed record TrainingResult(ModelWeights Weights, TrainingOptions Option
             Hyperparameters = Options,
             Epochs = Epochs,
             TestAccuracy = TestAccuracy,
+            HiddenUnits = Weights.HiddenUnits,
+            ValidationSize = Options.ValidationSize,
+            ValidationAccuracy = ValidationAccuracy,
             DatasetSource = dataset.Source,
             DatasetSha256 = dataset.Sha256ByFile,
             LibraryVersions = LibraryVersions.Current,

@@ -4,31 +4,29 @@ using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace FashionFunctions.Functions.Functions;
 
 /// <summary>POST /api/classify[?model={id}][&amp;top=k].</summary>
-public sealed class ClassifyFunction(ModelCache models, ImagePreprocessor preprocessor, IOptions<FashionFunctionsOptions> options, ILogger<ClassifyFunction> logger)
+public sealed class ClassifyFunction(ModelCache models, ImagePreprocessor preprocessor, IOptions<FashionFunctionsOptions> options)
 {
     [Function("Classify")]
-    public Task<IActionResult> ClassifyAsync(
+    public async Task<IActionResult> ClassifyAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/classify")] HttpRequest request,
-        CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () =>
-        {
-            int? top = request.Query.ContainsKey("top") ? RequestQuery.Int(request, "top", 3, 1, 10) : null;
-            string? modelId = request.Query["model"];
-            var reader = new ClassifyRequestReader(preprocessor, options.Value.MaxRequestBytes, options.Value.MaxBatchImages);
-            var input = await reader.ReadAsync(request, cancellationToken);
+        CancellationToken cancellationToken)
+    {
+        int? top = request.Query.ContainsKey("top") ? RequestQuery.Int(request, "top", 3, 1, 10) : null;
+        string? modelId = request.Query["model"];
+        var reader = new ClassifyRequestReader(preprocessor, options.Value.MaxRequestBytes, options.Value.MaxBatchImages);
+        var input = await reader.ReadAsync(request, cancellationToken);
 
-            var classifier = modelId is null
-                ? await models.GetCurrentAsync(cancellationToken)
-                : await models.GetAsync(modelId, cancellationToken);
-            var answers = classifier.Predict(input.Images).Select(p => ClassifyAnswer.From(p, top)).ToList();
-            return input.IsBatch ? ApiResponses.Json(answers) : ApiResponses.Json(answers[0]);
-        });
+        var classifier = modelId is null
+            ? await models.GetCurrentAsync(cancellationToken)
+            : await models.GetAsync(modelId, cancellationToken);
+        var answers = classifier.Predict(input.Images).Select(p => ClassifyAnswer.From(p, top)).ToList();
+        return input.IsBatch ? ApiResponses.Json(answers) : ApiResponses.Json(answers[0]);
+    }
 }
 
 /// <summary>One image's answer.</summary>

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using FashionFunctions.Core.Jobs;
+using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
@@ -8,12 +10,14 @@ using Microsoft.Extensions.Logging;
 
 namespace FashionFunctions.Functions.Functions;
 
-/// <summary>POST /api/training-jobs, GET /api/training-jobs/{id}, GET /api/training-jobs.</summary>
-public sealed class TrainingJobsApi(TrainingJobService service, BlobJobStore jobs, ILogger<TrainingJobsApi> logger)
+/// <summary>POST /api/training-jobs, GET /api/training-jobs[/{id}], POST /api/training-jobs/{id}/cancel,
+/// GET /api/training-jobs/{id}/events.</summary>
+public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jobs, TrainingJobWatcher watcher, ILogger<TrainingJobsApi> logger)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     private const int MaxIdempotencyKeyLength = 200;
     private const int MaxRequestBytes = 16 * 1024;
+    private static readonly JsonSerializerOptions CompactJson = new(ModelJson.Options) { WriteIndented = false };
 
     [Function("SubmitTrainingJob")]
     public Task<IActionResult> SubmitAsync(
@@ -41,7 +45,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, BlobJobStore job
         ApiResponses.RunAsync(request, logger, async () =>
             await jobs.GetAsync(id, cancellationToken) is { } found
                 ? ApiResponses.Json(found.Job)
-                : throw ApiProblemException.NotFound($"Training job '{id}' does not exist."));
+                : throw new TrainingJobNotFoundException(id));
 
     [Function("ListTrainingJobs")]
     public Task<IActionResult> ListAsync(
@@ -50,7 +54,44 @@ public sealed class TrainingJobsApi(TrainingJobService service, BlobJobStore job
         ApiResponses.RunAsync(request, logger, async () =>
         {
             int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
-            return ApiResponses.Json(await jobs.ListAsync(limit, cancellationToken));
+            string? next = request.Query["next"];
+            var page = await jobs.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken: cancellationToken);
+            return ApiResponses.Json(new { items = page.Items, next = page.Next });
+        });
+
+    [Function("CancelTrainingJob")]
+    public Task<IActionResult> CancelAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/training-jobs/{id}/cancel")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await service.CancelAsync(id, cancellationToken)));
+
+    /// <summary>Server-sent events: <c>event: job</c> with the record as <c>data</c>, at every change, until the
+    /// job is finished.</summary>
+    [Function("TrainingJobEvents")]
+    public Task<IActionResult> EventsAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs/{id}/events")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken) =>
+        ApiResponses.RunAsync(request, logger, async () =>
+        {
+            if (await jobs.GetAsync(id, cancellationToken) is null)
+            {
+                throw new TrainingJobNotFoundException(id);
+            }
+
+            var response = request.HttpContext.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "text/event-stream";
+            response.Headers.CacheControl = "no-cache";
+            await foreach (var job in watcher.WatchAsync(id, cancellationToken))
+            {
+                string json = JsonSerializer.Serialize(job, CompactJson);
+                await response.WriteAsync($"event: job\ndata: {json}\n\n", cancellationToken);
+                await response.Body.FlushAsync(cancellationToken);
+            }
+
+            return new EmptyResult();
         });
 
     private static async Task<TrainingJobRequest> ReadRequestAsync(HttpRequest request, CancellationToken cancellationToken)

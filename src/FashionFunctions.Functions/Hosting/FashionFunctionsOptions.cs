@@ -31,7 +31,31 @@ public sealed class FashionFunctionsOptions
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 3;
 
+    /// <summary>How often a training run renews its claim on its job (it also does after every epoch).</summary>
+    [Range(1, 300)]
+    public int JobHeartbeatSeconds { get; set; } = 20;
+
+    /// <summary>How long after its last heartbeat a run's claim lapses: the watchdog then re-enqueues the job and
+    /// the next delivery takes it over from its last checkpoint.</summary>
+    [Range(2, 3600)]
+    public int JobClaimExpirySeconds { get; set; } = 90;
+
+    /// <summary>How many runs may claim one job before it is failed for good.</summary>
+    [Range(1, 100)]
+    public int MaxJobAttempts { get; set; } = 5;
+
+    /// <summary>Keep a job's per-epoch checkpoints after its model is published (default: deleted).</summary>
+    public bool KeepCheckpoints { get; set; }
+
     /// <summary>Where the dataset blobs are seeded from when missing: a directory, or an http(s) mirror
     /// (verified by SHA-256). Empty: the Debian package directory if present, else the canonical mirror.</summary>
     public string? DatasetSeedSource { get; set; }
+
+    public Core.Jobs.JobLifecycleOptions ToJobLifecycle() => new()
+    {
+        HeartbeatInterval = TimeSpan.FromSeconds(JobHeartbeatSeconds),
+        ClaimExpiry = TimeSpan.FromSeconds(JobClaimExpirySeconds),
+        MaxAttempts = MaxJobAttempts,
+        KeepCheckpoints = KeepCheckpoints,
+    };
 }

@@ -1,4 +1,5 @@
 using Azure.Core;
+using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
@@ -31,14 +32,21 @@ public static class ServiceRegistration
 
         services.AddSingleton(sp => new BlobModelRegistry(Container(sp, StorageNames.ModelContainer)));
         services.AddSingleton<IModelSource>(sp => sp.GetRequiredService<BlobModelRegistry>());
-        services.AddSingleton(sp => new BlobJobStore(Container(sp, StorageNames.JobContainer)));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value.ToJobLifecycle());
+        services.AddSingleton(sp => new TableJobStore(sp.GetRequiredService<TableServiceClient>()));
+        services.AddSingleton(sp => new CheckpointStore(Container(sp, StorageNames.CheckpointContainer)));
         services.AddSingleton(sp => new TrainingJobQueue(sp.GetRequiredService<QueueServiceClient>()));
         services.AddSingleton<TrainingJobService>();
+        services.AddSingleton<JobWatchdog>();
+        services.AddSingleton<PoisonedJobRecorder>();
+        services.AddSingleton<TrainingJobWatcher>();
         services.AddSingleton(sp => new TrainingJobRunner(
-            sp.GetRequiredService<BlobJobStore>(),
+            sp.GetRequiredService<TableJobStore>(),
             sp.GetRequiredService<BlobModelRegistry>(),
+            sp.GetRequiredService<CheckpointStore>(),
             sp.GetRequiredService<TrainingJobQueue>(),
             () => DatasetSource(sp),
+            sp.GetRequiredService<JobLifecycleOptions>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<TrainingJobRunner>>()));
 
@@ -51,6 +59,7 @@ public static class ServiceRegistration
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<ModelCache>>());
         });
+        services.AddSingleton<ReadinessProbe>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value;
@@ -75,7 +84,7 @@ public static class ServiceRegistration
 
     /// <summary>
     /// A connection string (local: UseDevelopmentStorage=true), or identity-based settings as the Functions host
-    /// reads them: blobServiceUri and queueServiceUri, with credential=managedidentity and clientId for a
+    /// reads them: blobServiceUri, queueServiceUri and tableServiceUri, with credential=managedidentity and clientId for a
     /// user-assigned identity.
     /// </summary>
     private static void AddStorageClients(IServiceCollection services, IConfigurationSection connection)
@@ -86,6 +95,7 @@ public static class ServiceRegistration
             {
                 clients.AddBlobServiceClient(connection.Value);
                 clients.AddQueueServiceClient(connection.Value).ConfigureOptions(o => o.MessageEncoding = QueueMessageEncoding.Base64);
+                clients.AddTableServiceClient(connection.Value);
                 return;
             }
 
@@ -93,7 +103,9 @@ public static class ServiceRegistration
                 ?? throw new InvalidOperationException($"Set {StorageConnection} to a connection string, or {StorageConnection}__blobServiceUri and __queueServiceUri.");
             string queueUri = connection["queueServiceUri"] ?? throw new InvalidOperationException($"Set {StorageConnection}__queueServiceUri.");
             clients.AddBlobServiceClient(new Uri(blobUri));
+            string tableUri = connection["tableServiceUri"] ?? throw new InvalidOperationException($"Set {StorageConnection}__tableServiceUri.");
             clients.AddQueueServiceClient(new Uri(queueUri)).ConfigureOptions(o => o.MessageEncoding = QueueMessageEncoding.Base64);
+            clients.AddTableServiceClient(new Uri(tableUri));
             clients.UseCredential(Credential(connection));
         });
     }

@@ -79,7 +79,7 @@ public class CliTests(FashionMnistFixture fixture)
     {
         var result = CliRunner.Run("train", "--epochs", "0");
         Assert.Equal(2, result.ExitCode);
-        Assert.Contains("Epochs", result.StandardError);
+        Assert.Contains("epochs: The field epochs must be between 1 and 200", result.StandardError);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Tests.Support;
+using FashionFunctions.Testing;
 
 namespace FashionFunctions.Core.Tests.Data;
 
@@ -50,5 +51,19 @@ public class HttpDatasetSourceTests
         using var http = new HttpClient();
         var e = await Assert.ThrowsAsync<InvalidDatasetException>(() => FashionMnistLoader.LoadAsync(new HttpDatasetSource(http, server.BaseUri, cache.Path)));
         Assert.Contains("HTTP 404", e.Message);
+    }
+
+    [Fact]
+    public async Task A_server_error_from_the_mirror_is_transient_not_a_verdict_on_the_dataset()
+    {
+        using var server = new LoopbackFileServer(CanonicalGzipFiles()) { FailNext = 1 };
+        using var cache = new TempDirectory();
+        using var http = new HttpClient();
+        var source = new HttpDatasetSource(http, server.BaseUri, cache.Path);
+
+        var e = await Assert.ThrowsAsync<HttpRequestException>(() => FashionMnistLoader.LoadAsync(source));
+        Assert.True(Core.Storage.TransientFaults.IsTransient(e));
+        Assert.Contains("503", e.Message);
+        Assert.True((await FashionMnistLoader.LoadAsync(source)).IsCanonical); // the retry succeeds
     }
 }

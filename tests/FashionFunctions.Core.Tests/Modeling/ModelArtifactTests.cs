@@ -7,15 +7,16 @@ namespace FashionFunctions.Core.Tests.Modeling;
 
 public class ModelArtifactTests
 {
-    internal static ModelArtifact MakeArtifact(long seed = 3)
+    internal static ModelArtifact MakeArtifact(long seed = 3, int hiddenUnits = FashionMlp.HiddenUnits)
     {
-        TorchSharp.torch.manual_seed(seed);
-        using var model = new FashionMlp();
+        using var generator = new TorchSharp.torch.Generator((ulong)seed);
+        using var model = new FashionMlp(hiddenUnits, generator);
         var manifest = new ModelManifest
         {
             ModelId = "fmnist-test-model",
             CreatedAt = DateTimeOffset.Parse("2026-01-02T03:04:05Z"),
-            Hyperparameters = new TrainingOptions(),
+            Hyperparameters = new TrainingOptions { HiddenUnits = hiddenUnits },
+            HiddenUnits = hiddenUnits,
             Epochs = [new EpochMetrics(1, 0.5, 0.8, 0.79, 1.0)],
             TestAccuracy = 0.79,
             DatasetSource = "test",
@@ -63,19 +64,48 @@ public class ModelArtifactTests
     }
 
     [Fact]
-    public void Weights_of_the_wrong_shape_are_refused()
+    public async Task A_model_of_another_width_saves_and_loads_with_its_width()
     {
-        var tensors = ModelWeights.Layout.Select(l => new NamedTensor(l.Name, l.Shape, new float[l.Shape.Aggregate(1, (a, b) => a * b)])).ToList();
+        var artifact = MakeArtifact(hiddenUnits: 48);
+        using var temp = new TempDirectory();
+        await artifact.SaveToDirectoryAsync(temp.Path);
+        var loaded = await ModelArtifact.LoadFromDirectoryAsync(temp.Path);
+
+        Assert.Equal(48, loaded.Weights.HiddenUnits);
+        Assert.Equal([48, 784], loaded.Weights["hidden.weight"].Shape);
+        Assert.Equal(48, loaded.Manifest.HiddenUnits);
+        Assert.Equal(FashionMlp.ParameterCountFor(48), loaded.Manifest.ParameterCount);
+        Assert.Contains("Dense(48, relu)", loaded.Manifest.Architecture);
+        using var module = loaded.Weights.ToModule();
+        Assert.Equal(48, module.Width);
+    }
+
+    [Fact]
+    public void Weights_whose_shapes_disagree_with_the_hidden_width_are_refused()
+    {
+        var tensors = Zeros(128);
         tensors[0] = new NamedTensor("hidden.weight", [64, 784], new float[64 * 784]);
         var e = Assert.Throws<InvalidModelException>(() => ModelWeights.FromTensors(tensors));
-        Assert.Contains("[64, 784]", e.Message);
-        Assert.Contains("[128, 784]", e.Message);
+        Assert.Contains("hidden.bias has shape [128]; expected [64]", e.Message);
+
+        tensors = Zeros(128);
+        tensors[2] = new NamedTensor("output.weight", [10, 127], new float[10 * 127]);
+        Assert.Contains("expected [10, 128]", Assert.Throws<InvalidModelException>(() => ModelWeights.FromTensors(tensors)).Message);
+
+        tensors = Zeros(128);
+        tensors[0] = new NamedTensor("hidden.weight", [128, 783], new float[128 * 783]);
+        Assert.Contains("[128, 783]", Assert.Throws<InvalidModelException>(() => ModelWeights.FromTensors(tensors)).Message);
+
+        Assert.Throws<InvalidModelException>(() => ModelWeights.FromTensors(Zeros(FashionMlp.MaxHiddenUnits + 1)));
     }
+
+    private static List<NamedTensor> Zeros(int hiddenUnits) =>
+        ModelWeights.LayoutFor(hiddenUnits).Select(l => new NamedTensor(l.Name, l.Shape, new float[l.Shape.Aggregate(1, (a, b) => a * b)])).ToList();
 
     [Fact]
     public void Missing_or_unexpected_tensors_are_refused()
     {
-        var all = ModelWeights.Layout.Select(l => new NamedTensor(l.Name, l.Shape, new float[l.Shape.Aggregate(1, (a, b) => a * b)])).ToList();
+        var all = Zeros(FashionMlp.HiddenUnits);
         Assert.Contains("output.bias is missing", Assert.Throws<InvalidModelException>(() => ModelWeights.FromTensors(all.Take(3))).Message);
         Assert.Contains("Unexpected tensor extra", Assert.Throws<InvalidModelException>(() => ModelWeights.FromTensors([.. all, new NamedTensor("extra", [1], [0])])).Message);
     }

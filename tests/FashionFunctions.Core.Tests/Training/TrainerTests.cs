@@ -1,6 +1,7 @@
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Tests.Support;
 using FashionFunctions.Core.Training;
+using FashionFunctions.Core.Modeling;
 using TorchSharp;
 
 namespace FashionFunctions.Core.Tests.Training;
@@ -48,6 +49,79 @@ public class TrainerTests(FashionMnistFixture fixture)
         Assert.Equal(first.Weights["hidden.weight"].Values, second.Weights["hidden.weight"].Values);
         Assert.Equal(first.Epochs[0].Loss, second.Epochs[0].Loss);
         Assert.NotEqual(first.Weights["hidden.weight"].Values, other.Weights["hidden.weight"].Values);
+    }
+
+    [Fact]
+    public async Task The_same_seed_gives_the_same_weights_while_other_threads_initialise_models()
+    {
+        var options = Small with { Epochs = 1, TrainLimit = 500 };
+        var alone = Trainer.Train(fixture.Dataset, options);
+
+        using var stop = new CancellationTokenSource();
+        var noise = Enumerable.Range(0, 2).Select(i => Task.Run(() =>
+        {
+            int initialised = 0;
+            while (!stop.IsCancellationRequested || initialised == 0)
+            {
+                torch.manual_seed(i + initialised); // what a careless neighbour does to the process-wide generator
+                using var model = new FashionMlp();
+                initialised++;
+            }
+
+            return initialised;
+        })).ToArray();
+        var results = Enumerable.Range(0, 3).Select(_ => Trainer.Train(fixture.Dataset, options)).ToList();
+        stop.Cancel();
+
+        Assert.All(await Task.WhenAll(noise), initialised => Assert.True(initialised > 0));
+        Assert.All(results, r => Assert.Equal(alone.Weights["hidden.weight"].Values, r.Weights["hidden.weight"].Values));
+    }
+
+    [Fact]
+    public void A_validation_split_is_the_last_training_images_and_is_scored_every_epoch()
+    {
+        var options = Small with { Epochs = 2, TrainLimit = 2000, ValidationSize = 1000 };
+        var result = Trainer.Train(fixture.Dataset, options);
+
+        Assert.All(result.Epochs, e => Assert.InRange(e.ValidationAccuracy!.Value, 0.6, 1.0));
+        Assert.Equal(result.Epochs[^1].ValidationAccuracy, result.ValidationAccuracy);
+        Assert.Null(Trainer.Train(fixture.Dataset, options with { ValidationSize = 0, Epochs = 1 }).ValidationAccuracy);
+
+        // The split is the last 1,000 images: relabelling them changes the validation score and nothing else.
+        var train = fixture.Dataset.Train;
+        byte[] labels = (byte[])train.Labels.Clone();
+        for (int i = train.Count - 1000; i < train.Count; i++)
+        {
+            labels[i] = (byte)((labels[i] + 1) % 10);
+        }
+
+        var relabelled = fixture.Dataset with { Train = new FashionMnistSplit(train.Pixels, labels) };
+        var other = Trainer.Train(relabelled, options);
+        Assert.Equal(result.Weights["hidden.weight"].Values, other.Weights["hidden.weight"].Values);
+        Assert.Equal(result.TestAccuracy, other.TestAccuracy);
+        Assert.True(other.ValidationAccuracy < 0.2, $"validation accuracy on wrong labels: {other.ValidationAccuracy}");
+    }
+
+    [Theory]
+    [InlineData(1000, 59_001)]
+    [InlineData(59_999, 2)]
+    public void A_train_limit_that_would_reach_into_the_validation_split_is_refused(int validationSize, int trainLimit)
+    {
+        var options = new TrainingOptions { ValidationSize = validationSize, TrainLimit = trainLimit };
+        var e = Assert.Throws<InvalidTrainingOptionsException>(() => Trainer.Train(fixture.Dataset, options));
+        Assert.Equal("trainLimit", e.Field);
+        Assert.Equal("validationSize", Assert.Throws<InvalidTrainingOptionsException>(() => new TrainingOptions { ValidationSize = 60_000 }.Validate()).Field);
+    }
+
+    [Fact]
+    public void Another_width_trains_and_its_weights_have_that_width()
+    {
+        var result = Trainer.Train(fixture.Dataset, Small with { Epochs = 1, HiddenUnits = 24 });
+        Assert.Equal(24, result.Weights.HiddenUnits);
+        Assert.Equal([10, 24], result.Weights["output.weight"].Shape);
+        Assert.InRange(result.TestAccuracy, 0.6, 1.0);
+        Assert.Equal(24, result.ToArtifact(fixture.Dataset).Manifest.HiddenUnits);
+        Assert.Equal("hiddenUnits", Assert.Throws<InvalidTrainingOptionsException>(() => new TrainingOptions { HiddenUnits = 4097 }.Validate()).Field);
     }
 
     [Fact]

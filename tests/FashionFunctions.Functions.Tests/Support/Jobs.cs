@@ -4,6 +4,7 @@ using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Functions.Functions;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FashionFunctions.Functions.Tests.Support;
 
@@ -14,16 +15,46 @@ public static class Jobs
 
     public static async Task<HttpAnswer> SubmitAsync(FunctionsApp app, string json = QuickJob, IDictionary<string, string>? headers = null)
     {
-        var request = HttpCall.Json(app.Services, "POST", "/api/training-jobs", json, headers: headers);
-        return await HttpCall.AnswerAsync(request, app.Create<TrainingJobsApi>().SubmitAsync(request, CancellationToken.None));
+        return await app.SendJsonAsync("POST", "/api/training-jobs", json, headers);
     }
 
     /// <summary>Receives the job's message as the Functions host would (base64-decoding) and hands it to the
     /// function; other tests' messages are put back.</summary>
     public static async Task<QueueMessage> DeliverAsync(FunctionsApp app, string jobId)
     {
+        var ours = await ReceiveAsync(app, jobId);
+        await app.Create<TrainingQueueFunction>().RunAsync(ours, CancellationToken.None);
+        await app.HostLikeQueue().DeleteMessageAsync(ours.MessageId, ours.PopReceipt);
+        return ours;
+    }
+
+    /// <summary>Delivers the job's message as the host does: a delivery that throws leaves the message to be
+    /// delivered again (dequeue count + 1), up to <paramref name="maxDeliveries"/>.</summary>
+    public static async Task<int> DeliverUntilHandledAsync(FunctionsApp app, string jobId, int maxDeliveries = 3, IServiceProvider? instance = null)
+    {
+        for (int delivery = 1; delivery <= maxDeliveries; delivery++)
+        {
+            var message = await ReceiveAsync(app, jobId);
+            try
+            {
+                await ActivatorUtilities.CreateInstance<TrainingQueueFunction>(instance ?? app.Services).RunAsync(message, CancellationToken.None);
+                await app.HostLikeQueue().DeleteMessageAsync(message.MessageId, message.PopReceipt);
+                return delivery;
+            }
+            catch (Exception) when (delivery < maxDeliveries)
+            {
+                await app.HostLikeQueue().UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero);
+            }
+        }
+
+        return maxDeliveries;
+    }
+
+    /// <summary>Takes the job's message off the queue (invisible for <paramref name="invisibleFor"/>); others are put back.</summary>
+    public static async Task<QueueMessage> ReceiveAsync(FunctionsApp app, string jobId, TimeSpan? invisibleFor = null)
+    {
         var queue = app.HostLikeQueue();
-        var received = await queue.ReceiveMessagesAsync(32, TimeSpan.FromMinutes(5));
+        var received = await queue.ReceiveMessagesAsync(32, invisibleFor ?? TimeSpan.FromMinutes(5));
         QueueMessage? ours = null;
         foreach (var message in received.Value)
         {
@@ -37,18 +68,19 @@ public static class Jobs
             }
         }
 
-        if (ours is null)
-        {
-            throw new InvalidOperationException($"No message for {jobId} on the training queue.");
-        }
+        return ours ?? throw new InvalidOperationException($"No message for {jobId} on the training queue.");
+    }
 
-        await app.Create<TrainingQueueFunction>().RunAsync(ours, CancellationToken.None);
-        await queue.DeleteMessageAsync(ours.MessageId, ours.PopReceipt);
-        return ours;
+    /// <summary>How many messages for the job are on the queue (visible or not yet visible).</summary>
+    public static async Task<int> MessagesForAsync(FunctionsApp app, string jobId)
+    {
+        // Peek sees only visible messages; delayed ones are counted through the queue's total.
+        var peeked = (await app.HostLikeQueue().PeekMessagesAsync(32)).Value;
+        return peeked.Count(m => m.Body.ToString().Contains(jobId, StringComparison.Ordinal));
     }
 
     public static async Task<TrainingJob> RecordAsync(FunctionsApp app, string jobId) =>
-        (await app.Get<BlobJobStore>().GetAsync(jobId))?.Job ?? throw new InvalidOperationException($"No record for {jobId}.");
+        (await app.Get<TableJobStore>().GetAsync(jobId))?.Job ?? throw new InvalidOperationException($"No record for {jobId}.");
 
     /// <summary>Submits a quick job, delivers it, and returns the finished record.</summary>
     public static async Task<TrainingJob> TrainAsync(FunctionsApp app, string json = QuickJob)

@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace FashionFunctions.Core.Tests.Support;
+namespace FashionFunctions.Testing;
 
-/// <summary>A tiny HTTP server on 127.0.0.1 serving byte arrays by name, counting requests.</summary>
-internal sealed class LoopbackFileServer : IDisposable
+/// <summary>A tiny HTTP server on 127.0.0.1 serving byte arrays by name, counting requests; it can answer the
+/// first requests with a server error, as a mirror having a bad moment does.</summary>
+public sealed class LoopbackFileServer : IDisposable
 {
     private readonly HttpListener listener = new();
     private readonly Dictionary<string, byte[]> files;
@@ -23,6 +24,14 @@ internal sealed class LoopbackFileServer : IDisposable
 
     public Uri BaseUri { get; }
     public int Requests => Volatile.Read(ref requests);
+
+    /// <summary>How many of the next requests to answer 503 Service Unavailable.</summary>
+    public int FailNext { get; set; }
+
+    /// <summary>How many requests were answered 503.</summary>
+    public int Failed => Volatile.Read(ref failed);
+
+    private int failed;
 
     public static int FreePort()
     {
@@ -47,7 +56,13 @@ internal sealed class LoopbackFileServer : IDisposable
 
             Interlocked.Increment(ref requests);
             string name = context.Request.Url!.AbsolutePath.Split('/').Last();
-            if (files.TryGetValue(name, out var body))
+            if (FailNext > 0)
+            {
+                FailNext--;
+                Interlocked.Increment(ref failed);
+                context.Response.StatusCode = 503;
+            }
+            else if (files.TryGetValue(name, out var body))
             {
                 context.Response.ContentLength64 = body.Length;
                 await context.Response.OutputStream.WriteAsync(body);

@@ -1,0 +1,23 @@
+namespace FashionFunctions.Core.Jobs;
+
+/// <summary>The timings and limits of the job lifecycle (README "Training jobs"); tests compress the times.</summary>
+public sealed record JobLifecycleOptions
+{
+    /// <summary>How often a run proves it is alive (it also does after every epoch).</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long after its last heartbeat a run's claim lapses and another delivery may take the job over.</summary>
+    public TimeSpan ClaimExpiry { get; init; } = TimeSpan.FromSeconds(90);
+
+    /// <summary>How many runs may claim a job before it is failed for good.</summary>
+    public int MaxAttempts { get; init; } = 5;
+
+    /// <summary>Keep a job's checkpoints after its model is published (default: delete them).</summary>
+    public bool KeepCheckpoints { get; init; }
+
+    /// <summary>How long a repeated submit waits for the first one to enqueue its job before enqueuing it itself.</summary>
+    public TimeSpan EnqueueGrace { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a live-progress stream re-reads the job's record for changes.</summary>
+    public TimeSpan EventPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+}

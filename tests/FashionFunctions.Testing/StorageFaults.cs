@@ -1,0 +1,129 @@
+using System.Diagnostics.CodeAnalysis;
+using Azure;
+using Azure.Core;
+using Azure.Core.Pipeline;
+
+namespace FashionFunctions.Testing;
+
+/// <summary>
+/// An Azure SDK pipeline policy (add it per retry) that fails a fraction of storage calls: a 503 answered
+/// without reaching the service, a connection reset, or — the hard case — a 503 or a timeout after the service
+/// has applied the request. Deterministic for a given seed. Counts what it injected.
+/// </summary>
+public sealed class StorageFaultPolicy(double rate, int seed, Func<HttpMessage, bool>? applies = null) : HttpPipelinePolicy
+{
+    private readonly Random random = new(seed);
+    private int injected;
+
+    public int Injected => Volatile.Read(ref injected);
+
+    public bool Enabled { get; set; } = true;
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+        ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        int fault;
+        lock (random)
+        {
+            fault = Enabled && (applies?.Invoke(message) ?? true) && random.NextDouble() < rate ? random.Next(4) : -1;
+        }
+
+        if (fault >= 0)
+        {
+            Interlocked.Increment(ref injected);
+        }
+
+        switch (fault)
+        {
+            case 0:
+                message.Response = new SyntheticResponse(503, message.Request.ClientRequestId);
+                return;
+            case 1:
+                throw new IOException("Injected fault: connection reset before the request was sent.");
+            case 2:
+                await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+                message.Response = new SyntheticResponse(503, message.Request.ClientRequestId);
+                return;
+            case 3:
+                await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+                throw new IOException("Injected fault: the answer timed out after the service applied the request.");
+            default:
+                await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+                return;
+        }
+    }
+}
+
+/// <summary>Holds matching requests for a while before sending them (a slow request, as seen by a racing one).</summary>
+public sealed class DelayPolicy(TimeSpan delay, Func<HttpMessage, bool> applies) : HttpPipelinePolicy
+{
+    private int delayed;
+
+    public int Delayed => Volatile.Read(ref delayed);
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+        ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        if (applies(message))
+        {
+            Interlocked.Increment(ref delayed);
+            await Task.Delay(delay).ConfigureAwait(false);
+        }
+
+        await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+    }
+}
+
+/// <summary>Fails every matching request with a 503 (a service that is down).</summary>
+public sealed class FailingPolicy(Func<HttpMessage, bool> applies) : HttpPipelinePolicy
+{
+    public bool Enabled { get; set; } = true;
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+        ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        if (Enabled && applies(message))
+        {
+            message.Response = new SyntheticResponse(503, message.Request.ClientRequestId);
+            return;
+        }
+
+        await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+    }
+}
+
+/// <summary>An empty response with a status, as a failing service would answer.</summary>
+internal sealed class SyntheticResponse(int status, string clientRequestId) : Response
+{
+    public override int Status => status;
+    public override string ReasonPhrase => "Injected fault";
+    public override bool IsError => true;
+    public override Stream? ContentStream { get; set; } = new MemoryStream();
+    public override string ClientRequestId { get; set; } = clientRequestId;
+
+    public override void Dispose()
+    {
+    }
+
+    protected override bool ContainsHeader(string name) => false;
+
+    protected override IEnumerable<HttpHeader> EnumerateHeaders() => [];
+
+    protected override bool TryGetHeader(string name, [NotNullWhen(true)] out string? value)
+    {
+        value = null;
+        return false;
+    }
+
+    protected override bool TryGetHeaderValues(string name, [NotNullWhen(true)] out IEnumerable<string>? values)
+    {
+        values = null;
+        return false;
+    }
+}
