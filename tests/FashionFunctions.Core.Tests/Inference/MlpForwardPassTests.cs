@@ -19,6 +19,8 @@ public class MlpForwardPassTests(TrainedModelFixture model, FashionMnistFixture 
 
     [Theory]
     [InlineData(128, 5)]
+    [InlineData(37, 6)] // not a whole number of SIMD panels
+    [InlineData(1, 7)]
     public void Random_weights_give_libtorchs_logits_within_float32_rounding(int width, int seed)
     {
         var random = new Random(seed);
