@@ -407,10 +407,11 @@ const jobs = {
       batchSize: Number(data.get("batchSize")),
       learningRate: Number(data.get("learningRate")),
       seed: Number(data.get("seed")),
-      hiddenUnits: Number(data.get("hiddenUnits")),
-      validationSize: Number(data.get("validationSize")),
       promote: data.get("promote") === "on",
     };
+    // Absent fields take the server's defaults; these two are sent only when changed.
+    if (Number(data.get("hiddenUnits")) !== 128) body.hiddenUnits = Number(data.get("hiddenUnits"));
+    if (Number(data.get("validationSize")) !== 0) body.validationSize = Number(data.get("validationSize"));
     if (data.get("trainLimit")) body.trainLimit = Number(data.get("trainLimit"));
     try {
       const job = await api("api/training-jobs", {
@@ -566,7 +567,8 @@ const models = {
 async function showHealth() {
   const line = $("#health");
   try {
-    const response = await fetch("api/health/ready");
+    let response = await fetch("api/health/ready");
+    if (response.status === 404) response = await fetch("api/health");
     const body = await response.json().catch(() => ({}));
     line.textContent = response.ok
       ? `Ready · current model ${body.currentModelId || "none yet"}`
