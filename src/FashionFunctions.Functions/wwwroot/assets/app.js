@@ -125,9 +125,9 @@ function lineChart(container, title, series, { yMin, yMax, format = (v) => v.toF
       dot.append(svg("title", {}, `${s.name}, epoch ${p[0]}: ${format(p[1])}`));
       chart.append(dot);
     }
-    const lx = left + 8 + i * 130;
-    chart.append(svg("rect", { class: `s${i}`, x: lx, y: 19, width: 10, height: 3 }));
-    chart.append(svg("text", { x: lx + 14, y: 24 }, s.name));
+    const lx = left + 90 + i * 110;
+    chart.append(svg("rect", { class: `s${i}`, x: lx, y: 9, width: 12, height: 3 }));
+    chart.append(svg("text", { x: lx + 16, y: 14 }, s.name));
   });
   container.append(chart);
 }
