@@ -59,6 +59,7 @@ public static class ServiceRegistration
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<ModelCache>>());
         });
+        services.AddSingleton<ReadinessProbe>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value;
