@@ -567,8 +567,7 @@ const models = {
 async function showHealth() {
   const line = $("#health");
   try {
-    let response = await fetch("api/health/ready");
-    if (response.status === 404) response = await fetch("api/health");
+    const response = await fetch("api/health/ready");
     const body = await response.json().catch(() => ({}));
     line.textContent = response.ok
       ? `Ready · current model ${body.currentModelId || "none yet"}`
