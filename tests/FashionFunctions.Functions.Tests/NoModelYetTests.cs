@@ -1,5 +1,3 @@
-using FashionFunctions.Functions.Functions;
-
 namespace FashionFunctions.Functions.Tests;
 
 public class NoModelYetTests(FunctionsApp app) : IClassFixture<FunctionsApp>
@@ -21,30 +19,12 @@ public class NoModelYetTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         Assert.Equal(200, answer.Status);
         Assert.Equal("reachable", answer.Json.GetProperty("storage").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, answer.Json.GetProperty("currentModelId").ValueKind);
+        Assert.Equal("No model has been trained and promoted yet.", answer.Json.GetProperty("reason").GetString());
     }
 
     [Fact]
     public async Task Listing_models_of_an_empty_account_gives_an_empty_list()
     {
         Assert.Equal("[]", (await app.SendAsync("GET", "api/models")).Body);
-    }
-}
-
-public class UnreachableStorageTests
-{
-    [Fact]
-    public async Task Health_is_503_when_storage_cannot_be_reached()
-    {
-        var app = new FunctionsApp();
-        await app.InitializeAsync();
-        await app.DisposeAsync(); // Azurite is gone; its ports no longer answer
-        await using var services = FunctionsApp.BuildServices(app.ConnectionString, new Dictionary<string, string?>(), TimeProvider.System);
-        var health = Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateInstance<HealthFunction>(services);
-
-        var request = HttpCall.Request(services, "GET", "/api/health");
-        var answer = await HttpCall.AnswerAsync(request, health.CheckAsync(request, CancellationToken.None));
-
-        Assert.Equal(503, answer.Status);
-        Assert.Equal("unreachable", answer.Json.GetProperty("storage").GetString());
     }
 }

@@ -16,12 +16,15 @@ namespace FashionFunctions.Testing;
 /// (the app's real service registration; a manual clock). Use <see cref="SendAsync"/> or <see cref="Client"/> for
 /// HTTP, <see cref="Create{T}"/> for non-HTTP functions (queue and timer triggers), <see cref="Get{T}"/> for services.
 /// </summary>
-public class FunctionsApp : IAsyncLifetime
+public class FunctionsApp : IAsyncLifetime, IAsyncDisposable
 {
     private readonly AzuriteProcess azurite = new();
     private AppServer? server;
 
     public ManualTimeProvider Time { get; } = new();
+
+    /// <summary>Every storage request the app's served instance sends.</summary>
+    public StorageRequestCounter StorageRequests { get; } = new();
 
     public AppServer Server => server ?? throw new InvalidOperationException("Not initialised.");
 
@@ -45,6 +48,7 @@ public class FunctionsApp : IAsyncLifetime
         server = await AppServer.StartAsync(azurite.ConnectionString, WithDefaults(Settings), services =>
         {
             services.AddSingleton<TimeProvider>(Time);
+            services.AddStoragePolicy(StorageRequests);
             ConfigureServices(services);
         });
     }
@@ -64,6 +68,11 @@ public class FunctionsApp : IAsyncLifetime
         configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
+
+    /// <summary>Stops Azurite while the app keeps running: storage unreachable.</summary>
+    public Task StopStorageAsync() => azurite.DisposeAsync();
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
 
     public async Task DisposeAsync()
     {
