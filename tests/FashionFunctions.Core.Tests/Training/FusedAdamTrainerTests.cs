@@ -10,9 +10,11 @@ namespace FashionFunctions.Core.Tests.Training;
 /// <summary>
 /// The fused trainer against autograd and <c>torch.optim.Adam</c>, in two parts that can each be bounded by an
 /// analysis of float32 rounding (unit roundoff u = 2⁻²⁴ ≈ 6e-8), whatever order a CPU's matrix kernels sum in,
-/// and one end-to-end run bounded only in norm. Every test runs with 1 and 2 libtorch threads.
+/// and one end-to-end run bounded only in norm. Every test runs with 1 and 2 libtorch threads; the thread count is
+/// process-wide and changes the matrix kernels' summation order, so these tests run alone (other tests compare
+/// runs bit for bit).
 /// </summary>
-[Collection(FashionMnistCollection.Name)]
+[Collection(LibtorchThreadsCollection.Name)]
 public class FusedAdamTrainerTests(FashionMnistFixture fixture, ITestOutputHelper output)
 {
     private const double UnitRoundoff = 1.0 / (1 << 24);
@@ -215,7 +217,7 @@ public class FusedAdamTrainerTests(FashionMnistFixture fixture, ITestOutputHelpe
         return difference / scale;
     }
 
-    /// <summary>libtorch's thread count is process-wide; this collection's tests run one at a time.</summary>
+    /// <summary>libtorch's thread count is process-wide; this collection runs with nothing else in parallel.</summary>
     private static void WithThreads(int threads, Action test)
     {
         int before = torch.get_num_threads();
@@ -229,4 +231,10 @@ public class FusedAdamTrainerTests(FashionMnistFixture fixture, ITestOutputHelpe
             torch.set_num_threads(before);
         }
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class LibtorchThreadsCollection : ICollectionFixture<FashionMnistFixture>
+{
+    public const string Name = "Libtorch thread count";
 }
