@@ -31,7 +31,9 @@ string peersDirectory = Path.Combine(AppContext.BaseDirectory, "peers");
 var dataset = await FashionMnistLoader.LoadAsync(new LocalDirectoryDatasetSource(data));
 var options = new TrainingOptions { Epochs = epochs };
 var console = AnsiConsole.Console;
-console.MarkupLine($"[bold]Fashion-MNIST benchmark[/]: {Environment.ProcessorCount} cores, {epochs} epochs per trainer, batch {options.BatchSize}, seed {options.Seed}");
+var machine = MachineInfo.Collect();
+console.MarkupLine($"[bold]Fashion-MNIST benchmark[/]: {epochs} epochs per trainer, batch {options.BatchSize}, seed {options.Seed}");
+console.MarkupLine($"Machine: {Markup.Escape(machine.Describe())}");
 
 console.MarkupLine("(a) this project's trainer…");
 var ours = Trainer.Train(dataset, options);
@@ -52,7 +54,10 @@ if (peers)
 }
 
 console.MarkupLine("Inference…");
-var inference = InferenceBenchmarks.Run(ours.ToArtifact(dataset), dataset.Test);
+var artifact = ours.ToArtifact(dataset);
+var inference = InferenceBenchmarks.Run(artifact, dataset.Test);
+console.MarkupLine("Request cost at every input limit, and serving, each in a fresh process…");
+var processCosts = RequestCostBenchmarks.Run(artifact, dataset.Test);
 
 string Ratio(TrainerRun? other) => other is null ? "–" : $"{other.MedianEpochSeconds / a.MedianEpochSeconds:F1}×";
 var training = new Table().AddColumns("trainer", "median s/epoch", "test accuracy", "vs (a)");
@@ -63,6 +68,8 @@ training.AddRow($"(d) scikit-learn {Markup.Escape(dNote)}", d is null ? "–" : 
 console.Write(training);
 
 var serving = new Table().AddColumns("inference", "measured", "target");
+serving.AddRow("single image from raw pixels, p50", $"{inference.SingleFromPixelsP50Microseconds:F1} µs", "≤ 50 µs");
+serving.AddRow("single image from raw pixels, p99", $"{inference.SingleFromPixelsP99Microseconds:F1} µs", "");
 serving.AddRow("single image from PNG, p50", $"{inference.SingleFromPngP50Microseconds:F0} µs", "≤ 100 µs");
 serving.AddRow("single image from PNG, p99", $"{inference.SingleFromPngP99Microseconds:F0} µs", "");
 serving.AddRow("batch from raw pixels", $"{inference.BatchFromPixelsImagesPerSecond:N0} images/s", "≥ 200,000");
@@ -71,9 +78,18 @@ serving.AddRow("weights file → first prediction", $"{inference.WeightsToFirstP
 serving.AddRow("peak working set while training", $"{peakWorkingSet / 1048576.0:F0} MiB", "");
 console.Write(serving);
 
+var costs = new Table().AddColumns("in a fresh process", "CPU", "wall", "peak working set", "libtorch loaded", "outcome");
+foreach (var cost in processCosts)
+{
+    costs.AddRow(Markup.Escape(cost.Case), $"{cost.CpuMilliseconds:F0} ms", $"{cost.WallMilliseconds:F0} ms", $"{cost.PeakWorkingSetMiB:F0} MiB", cost.LibtorchLoaded ? "yes" : "no", Markup.Escape(cost.Outcome));
+}
+
+console.Write(costs);
+console.MarkupLine("Targets: a request at any limit ≤ 1 s CPU and ≤ 256 MiB; serving classify ≤ 150 MiB without libtorch.");
+
 var results = new
 {
-    machine = new { cores = Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, dotnet = Environment.Version.ToString() },
+    machine,
     epochs,
     batchSize = options.BatchSize,
     seed = options.Seed,
@@ -93,6 +109,7 @@ var results = new
         },
     },
     inference,
+    processCosts,
     peakWorkingSetBytesWhileTraining = peakWorkingSet,
 };
 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);

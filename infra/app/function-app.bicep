@@ -87,7 +87,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       FashionFunctions__ModelCacheRevalidateSeconds: '30'
       FashionFunctions__ModelCacheCapacity: '4'
       FashionFunctions__MaxRequestBytes: '10485760'
-      FashionFunctions__MaxImagePixels: '40000000'
+      FashionFunctions__MaxImagePixels: '16000000'
       FashionFunctions__MaxBatchImages: '256'
       FashionFunctions__MaxRequestPixels: '32000000'
       FashionFunctions__MaxConcurrentDecodes: '4'

@@ -118,7 +118,7 @@ public class PageTests(BrowserApp app)
     }
 
     [Fact]
-    public async Task Promoting_a_model_marks_it_current_and_two_models_show_side_by_side()
+    public async Task Trying_a_sample_then_promoting_a_model_marks_it_current_with_two_models_side_by_side()
     {
         var models = await app.Server.Client.GetFromJsonAsync<JsonElement[]>("api/models");
         if (models!.Length < 2)
@@ -132,6 +132,8 @@ public class PageTests(BrowserApp app)
 
         await using var session = await app.OpenAsync("models-compare-promote");
         var page = session.Page;
+        await page.Locator("#samples button[data-sample='photo.jpg']").ClickAsync();
+        await Expect(page.Locator("#probabilities li")).ToHaveCountAsync(10);
         await page.Locator($"#model-list tr[data-model='{current}'] button[data-action=open]").ClickAsync();
         await page.Locator($"#model-list tr[data-model='{other}'] button[data-action=compare]").ClickAsync();
         await Expect(page.Locator("#pane-0 h3")).ToContainTextAsync(current);

@@ -7,5 +7,5 @@ public sealed record ImageLimits
     public int MaxEncodedBytes { get; init; } = 10 * 1024 * 1024;
 
     /// <summary>Width × height of the decoded image.</summary>
-    public long MaxPixels { get; init; } = 40_000_000;
+    public long MaxPixels { get; init; } = 16_000_000;
 }

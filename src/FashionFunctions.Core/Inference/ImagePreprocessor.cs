@@ -28,29 +28,31 @@ public sealed class ImagePreprocessor(ImageLimits limits)
 
     public ImageLimits Limits { get; } = limits;
 
+    /// <summary>JPEG and WebP are decoded at the smallest scale their codec offers whose shorter side is still at
+    /// least this many pixels (4× the 28-pixel target): a garment filling a quarter of the picture keeps more source
+    /// pixels than the fitted image has, while a 16-megapixel photo decodes at an eighth of its size.</summary>
+    internal const int MinDecodedSide = 4 * Side;
+
+    /// <summary>Reads an encoded image's header (format, size, how many pixels a decode will produce) without
+    /// decoding it, applying the same checks as <see cref="FromEncodedImage"/>: a caller can budget decode work
+    /// across a batch before spending it.</summary>
+    public EncodedImageInfo Inspect(ReadOnlySpan<byte> encoded)
+    {
+        RejectOversized(encoded.Length);
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = OpenCodec(data);
+        var decoded = DecodedSize(codec);
+        return new EncodedImageInfo(codec.EncodedFormat.ToString(), codec.Info.Width, codec.Info.Height, (long)decoded.Width * decoded.Height);
+    }
+
     /// <summary>Decodes an encoded image into 784 pixel bytes.</summary>
     public byte[] FromEncodedImage(ReadOnlySpan<byte> encoded)
     {
-        if (encoded.Length > Limits.MaxEncodedBytes)
-        {
-            throw new ImageRejectedException(ImageRejection.TooManyBytes, $"The image is {encoded.Length} bytes; the limit is {Limits.MaxEncodedBytes}.");
-        }
-
+        RejectOversized(encoded.Length);
         using var data = SKData.CreateCopy(encoded);
-        using var codec = SKCodec.Create(data)
-            ?? throw new ImageRejectedException(ImageRejection.Undecodable, "The data is not a decodable image (PNG, JPEG, GIF, BMP or WebP expected).");
-        if (!Accepted.Contains(codec.EncodedFormat))
-        {
-            throw new ImageRejectedException(ImageRejection.UnsupportedFormat, $"{codec.EncodedFormat} images are not accepted; send PNG, JPEG, GIF, BMP or WebP.");
-        }
-
-        int width = codec.Info.Width;
-        int height = codec.Info.Height;
-        if (width <= 0 || height <= 0 || (long)width * height > Limits.MaxPixels)
-        {
-            throw new ImageRejectedException(ImageRejection.TooManyPixels, $"The image is {width}×{height} pixels; the limit is {Limits.MaxPixels} pixels.");
-        }
-
+        using var codec = OpenCodec(data);
+        var size = DecodedSize(codec);
+        int width = size.Width, height = size.Height;
         byte[] gray = DecodeToGray(codec, width, height);
         (gray, width, height) = ApplyOrigin(gray, width, height, codec.EncodedOrigin);
         if (BorderIsLight(gray, width, height))
@@ -65,6 +67,49 @@ public sealed class ImagePreprocessor(ImageLimits limits)
 
         var box = ForegroundBox(gray, width, height);
         return FitInto28(gray, width, box);
+    }
+
+    private void RejectOversized(int encodedLength)
+    {
+        if (encodedLength > Limits.MaxEncodedBytes)
+        {
+            throw new ImageRejectedException(ImageRejection.TooManyBytes, $"The image is {encodedLength} bytes; the limit is {Limits.MaxEncodedBytes}.");
+        }
+    }
+
+    private SKCodec OpenCodec(SKData data)
+    {
+        var codec = SKCodec.Create(data)
+            ?? throw new ImageRejectedException(ImageRejection.Undecodable, "The data is not a decodable image (PNG, JPEG, GIF, BMP or WebP expected).");
+        if (!Accepted.Contains(codec.EncodedFormat))
+        {
+            codec.Dispose();
+            throw new ImageRejectedException(ImageRejection.UnsupportedFormat, $"{codec.EncodedFormat} images are not accepted; send PNG, JPEG, GIF, BMP or WebP.");
+        }
+
+        int width = codec.Info.Width;
+        int height = codec.Info.Height;
+        if (width <= 0 || height <= 0 || (long)width * height > Limits.MaxPixels)
+        {
+            codec.Dispose();
+            throw new ImageRejectedException(ImageRejection.TooManyPixels, $"The image is {width}×{height} pixels; the limit is {Limits.MaxPixels} pixels.");
+        }
+
+        return codec;
+    }
+
+    /// <summary>The size to decode at: reduced where the codec can decode at a smaller scale (JPEG, WebP).</summary>
+    private static SKSizeI DecodedSize(SKCodec codec)
+    {
+        var full = new SKSizeI(codec.Info.Width, codec.Info.Height);
+        int shorter = Math.Min(full.Width, full.Height);
+        if (codec.EncodedFormat is not (SKEncodedImageFormat.Jpeg or SKEncodedImageFormat.Webp) || shorter <= MinDecodedSide)
+        {
+            return full;
+        }
+
+        var scaled = codec.GetScaledDimensions((float)MinDecodedSide / shorter);
+        return Math.Min(scaled.Width, scaled.Height) >= MinDecodedSide && scaled.Width <= full.Width && scaled.Height <= full.Height ? scaled : full;
     }
 
     /// <summary>Takes 784 bytes as they are, already in the Fashion-MNIST convention.</summary>

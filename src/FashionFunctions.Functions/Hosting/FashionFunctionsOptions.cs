@@ -21,7 +21,7 @@ public sealed class FashionFunctionsOptions
 
     /// <summary>The largest decoded image accepted, in pixels (413 beyond it).</summary>
     [Range(784, 400_000_000)]
-    public long MaxImagePixels { get; set; } = 40_000_000;
+    public long MaxImagePixels { get; set; } = 16_000_000;
 
     /// <summary>The most images in one classify request (413 beyond it).</summary>
     [Range(1, 10_000)]

@@ -46,21 +46,77 @@ public class ImagePreprocessorTests(FashionMnistFixture fixture)
     }
 
     [Theory]
-    [InlineData(1, false)]
-    [InlineData(6, true)]
-    [InlineData(8, true)]
-    [InlineData(3, false)]
-    public void Exif_orientation_is_applied_before_fitting(ushort orientation, bool turnsUpright)
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    [InlineData(8)]
+    public void Exif_orientation_turns_the_image_as_displayed_before_fitting(ushort orientation)
     {
-        // Stored as a wide dark bar on white; orientations 5–8 say it is displayed turned by 90°.
-        using var bitmap = TestImages.Gray(120, 120, (x, y) => x is >= 10 and < 110 && y is >= 50 and < 70 ? (byte)10 : (byte)255);
+        // An L with arms of different lengths: each of the eight orientations shows it differently.
+        static byte Stored(int x, int y) => (x is >= 10 and < 30 && y is >= 10 and < 110) || (x is >= 10 and < 70 && y is >= 90 and < 110) ? (byte)10 : (byte)255;
+        const int w = 120, h = 120;
+        using var bitmap = TestImages.Gray(w, h, Stored);
         byte[] jpeg = TestImages.WithExifOrientation(TestImages.Encode(bitmap, SKEncodedImageFormat.Jpeg, 95), orientation);
 
         byte[] pixels = preprocessor.FromEncodedImage(jpeg);
 
-        byte middleOfLeftEdge = pixels[14 * 28 + 1], middleOfTopEdge = pixels[1 * 28 + 14];
-        Assert.Equal(turnsUpright, middleOfTopEdge > 128);
-        Assert.Equal(!turnsUpright, middleOfLeftEdge > 128);
+        // What each orientation displays, from the EXIF specification, preprocessed from a plain PNG.
+        Func<int, int, byte>[] displayed =
+        [
+            (x, y) => Stored(x, y),
+            (x, y) => Stored(w - 1 - x, y),
+            (x, y) => Stored(w - 1 - x, h - 1 - y),
+            (x, y) => Stored(x, h - 1 - y),
+            (x, y) => Stored(y, x),
+            (x, y) => Stored(y, h - 1 - x),
+            (x, y) => Stored(w - 1 - y, h - 1 - x),
+            (x, y) => Stored(w - 1 - y, x),
+        ];
+        var distances = displayed.Select(view =>
+        {
+            using var upright = TestImages.Gray(w, h, view);
+            byte[] expected = preprocessor.FromEncodedImage(TestImages.Encode(upright, SKEncodedImageFormat.Png));
+            return expected.Zip(pixels, (a, b) => Math.Abs(a - b)).Average();
+        }).ToList();
+
+        Assert.True(distances[orientation - 1] < 8, $"mean difference {distances[orientation - 1]:F1} from orientation {orientation}'s view");
+        Assert.Equal(orientation - 1, distances.IndexOf(distances.Min()));
+        Assert.All(distances.Where((_, i) => i != orientation - 1), d => Assert.True(d > 3 * distances[orientation - 1] + 10, $"distances {string.Join(", ", distances.Select(x => x.ToString("F1")))}"));
+    }
+
+    [Theory]
+    [InlineData(SKEncodedImageFormat.Jpeg, 500 * 375)] // an eighth of each side: JPEG decodes at n/8 scales
+    [InlineData(SKEncodedImageFormat.Webp, 150 * 112)] // any scale: the shorter side just reaches 112
+    [InlineData(SKEncodedImageFormat.Png, 4000 * 3000)] // PNG has no scaled decode
+    public void A_large_photo_is_decoded_at_the_smallest_scale_that_keeps_the_result(SKEncodedImageFormat format, long decodedPixels)
+    {
+        static SKBitmap Photo(int width, int height)
+        {
+            var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+            using var canvas = new SKCanvas(bitmap);
+            canvas.Clear(SKColors.White);
+            using var paint = new SKPaint { Color = new SKColor(20, 20, 20) };
+            canvas.DrawRect(SKRect.Create(width * 0.2f, height * 0.5f, width * 0.5f, height * 0.33f), paint);
+            canvas.DrawRect(SKRect.Create(width * 0.2f, height * 0.2f, width * 0.1f, height * 0.3f), paint);
+            return bitmap;
+        }
+
+        using var large = Photo(4000, 3000);
+        byte[] encoded = TestImages.Encode(large, format, 90);
+        using var small = Photo(400, 300); // a sub-pixel shift of the trimmed box is allowed: up to ~4% on average
+
+        var info = preprocessor.Inspect(encoded);
+        byte[] pixels = preprocessor.FromEncodedImage(encoded);
+        byte[] expected = preprocessor.FromEncodedImage(TestImages.Encode(small, SKEncodedImageFormat.Png));
+
+        Assert.Equal((format.ToString(), 4000, 3000), (info.Format, info.Width, info.Height));
+        Assert.InRange(info.DecodedPixels, decodedPixels * 0.95, decodedPixels * 1.05);
+        double difference = expected.Zip(pixels, (a, b) => Math.Abs(a - b)).Average();
+        Assert.True(difference < 10, $"the reduced decode changed the fitted image by {difference:F1} on average");
     }
 
     [Fact]
@@ -81,8 +137,13 @@ public class ImagePreprocessorTests(FashionMnistFixture fixture)
         Assert.Equal(0, fromBmp[5]);
         Assert.Equal(200, fromBmp[20]);
 
+        // White top row, black bottom row: the light row is the garment, trimmed and fitted into a 28×14 band.
         byte[] fromGif = preprocessor.FromEncodedImage(TestImages.TinyGif());
         Assert.Equal(784, fromGif.Length);
+        Assert.InRange(fromGif[14 * 28 + 14], 200, 255);
+        Assert.InRange(fromGif[14 * 28 + 1], 200, 255);
+        Assert.InRange(fromGif[2 * 28 + 14], 0, 30);
+        Assert.InRange(fromGif[26 * 28 + 14], 0, 30);
     }
 
     [Fact]
