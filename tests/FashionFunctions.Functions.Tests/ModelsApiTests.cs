@@ -38,12 +38,17 @@ public class ModelsApiTests(TrainedApp app) : IClassFixture<TrainedApp>
     [Fact]
     public async Task Models_are_listed_newest_first_with_the_current_one_marked()
     {
+        app.Time.Advance(TimeSpan.FromMinutes(1)); // the clock moves: the next model is strictly newer than the fixture's
+        var newer = await Jobs.TrainAsync(app, """{"epochs": 1, "trainLimit": 3000, "seed": 5, "promote": false}""");
+
         var answer = await app.SendAsync("GET", "api/models");
         Assert.Equal(200, answer.Status);
         var models = answer.Json.EnumerateArray().ToList();
         Assert.Contains(models, m => m.GetProperty("modelId").GetString() == app.Job.ModelId);
+        Assert.Equal(newer.ModelId, models[0].GetProperty("modelId").GetString());
         Assert.Single(models, m => m.GetProperty("current").GetBoolean());
         var created = models.Select(m => m.GetProperty("createdAt").GetDateTimeOffset()).ToList();
+        Assert.Equal(created.Count, created.Distinct().Count());
         Assert.Equal(created.OrderByDescending(c => c), created);
     }
 
