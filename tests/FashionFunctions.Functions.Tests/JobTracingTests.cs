@@ -13,19 +13,17 @@ public class JobTracingTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         var spans = new List<Activity>();
         using var listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name == JobTelemetry.SourceName,
+            // Ours, and ASP.NET Core's request activity (as Application Insights listens in the app).
+            ShouldListenTo = source => source.Name is JobTelemetry.SourceName or "Microsoft.AspNetCore",
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = activity => { lock (spans) { spans.Add(activity); } },
         };
         ActivitySource.AddActivityListener(listener);
 
-        string id;
-        ActivityTraceId submitTrace;
-        using (var request = new Activity("POST /api/training-jobs").SetIdFormat(ActivityIdFormat.W3C).Start())
-        {
-            submitTrace = request.TraceId;
-            id = (await Jobs.SubmitAsync(app, """{"epochs": 2, "trainLimit": 6000, "seed": 3}""")).Json.GetProperty("id").GetString()!;
-        }
+        // The caller's trace context, as a browser or an upstream service sends it.
+        var submitTrace = ActivityTraceId.CreateRandom();
+        var headers = new Dictionary<string, string> { ["traceparent"] = $"00-{submitTrace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01" };
+        string id = (await Jobs.SubmitAsync(app, """{"epochs": 2, "trainLimit": 6000, "seed": 3}""", headers)).Json.GetProperty("id").GetString()!;
 
         var message = await Jobs.ReceiveAsync(app, id);
         string? traceParent = JsonDocument.Parse(message.Body.ToString()).RootElement.GetProperty("traceParent").GetString();
