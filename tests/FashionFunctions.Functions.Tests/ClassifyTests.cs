@@ -176,4 +176,22 @@ public class ClassifyTests(TrainedApp app) : IClassFixture<TrainedApp>
         answer.AssertProblem(400);
         Assert.Equal("top", answer.Json.GetProperty("field").GetString());
     }
+
+    [Fact]
+    public async Task Explain_returns_the_28x28_image_the_model_saw_as_png()
+    {
+        byte[] pixels = TestData.Test.Image(7).ToArray();
+        var answer = await ClassifyAsync(pixels, "application/octet-stream", "explain=true");
+        Assert.Equal(200, answer.Status);
+
+        byte[] png = Convert.FromBase64String(answer.Json.GetProperty("modelInput").GetString()!);
+        using var decoded = SKBitmap.Decode(png);
+        Assert.Equal((28, 28), (decoded.Width, decoded.Height));
+        var seen = Enumerable.Range(0, 784).Select(i => (byte)decoded.GetPixel(i % 28, i / 28).Red).ToArray();
+        Assert.Equal(pixels, seen);
+
+        var plain = await ClassifyAsync(pixels, "application/octet-stream");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, plain.Json.GetProperty("modelInput").ValueKind);
+        (await ClassifyAsync(pixels, "application/octet-stream", "explain=maybe")).AssertProblem(400);
+    }
 }

@@ -14,7 +14,7 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     private const double HeartbeatSeconds = 1;
     private const double ClaimExpirySeconds = 3;
-    private const string Options = """{"epochs": 6, "trainLimit": 20000, "seed": 9}""";
+    private const string Options = """{"epochs": 4, "trainLimit": 10000, "seed": 9}""";
 
     [Fact]
     public async Task A_worker_killed_after_epoch_k_is_resumed_by_a_fresh_process_from_epoch_k_plus_1_with_identical_weights()
@@ -55,6 +55,12 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
             await Task.Delay(1000);
         }
 
+        while (!worker.Output.Contains("outcome: Succeeded", StringComparison.Ordinal)) // the run's last step (checkpoint clean-up) done
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the worker did not finish its run:\n" + worker.Output);
+            await Task.Delay(100);
+        }
+
         Assert.True(requeued);
         Assert.Contains($"resuming after epoch {killed.Epoch} from its checkpoint", worker.Output);
         await AssertResumedAsync(job, killed);
@@ -66,16 +72,16 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     {
         using var first = JobWorkerProcess.Run(app.ConnectionString, message, dequeueCount: 1, HeartbeatSeconds, ClaimExpirySeconds);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        while ((await Jobs.RecordAsync(app, id)) is not { Epoch: >= 2, Checkpoint: not null })
+        while ((await Jobs.RecordAsync(app, id)) is not { Epoch: >= 1, Checkpoint: not null })
         {
-            Assert.True(DateTime.UtcNow < deadline, "the worker did not complete two epochs within 3 minutes:\n" + first.Output);
+            Assert.True(DateTime.UtcNow < deadline, "the worker did not complete an epoch within 3 minutes:\n" + first.Output);
             await Task.Delay(20);
         }
 
         first.Kill();
         var killed = await Jobs.RecordAsync(app, id);
         Assert.Equal(TrainingJobStatus.Running, killed.Status);
-        Assert.InRange(killed.Epoch, 2, 5); // killed mid-job, after epoch k
+        Assert.InRange(killed.Epoch, 1, 3); // killed mid-job, after epoch k
         Assert.Equal(1, killed.Attempts);
         return killed;
     }
@@ -89,17 +95,27 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         }
     }
 
+    private static Task<Core.Modeling.ModelArtifact>? uninterrupted;
+
+    /// <summary>The same job trained in one go (once for the class: both tests compare with it).</summary>
+    private Task<Core.Modeling.ModelArtifact> UninterruptedRunAsync()
+    {
+        lock (typeof(WorkerCrashTests))
+        {
+            return uninterrupted ??= Task.Run(async () => await Jobs.ModelAsync(app, (await Jobs.TrainAsync(app, Options)).ModelId!));
+        }
+    }
+
     private async Task AssertResumedAsync(TrainingJob job, TrainingJob killed)
     {
         Assert.Equal(TrainingJobStatus.Succeeded, job.Status);
         Assert.Equal(2, job.Attempts);
-        Assert.Equal(Enumerable.Range(1, 6), job.Metrics.Select(m => m.Epoch));
+        Assert.Equal(Enumerable.Range(1, 4), job.Metrics.Select(m => m.Epoch));
         // Epochs 1..k were not trained again: their metrics (wall times included) are the killed run's.
         Assert.Equal(killed.Metrics.Take(killed.Epoch), job.Metrics.Take(killed.Epoch));
         Assert.Empty(await app.Get<CheckpointStore>().ListAsync(job.Id));
 
-        var reference = await Jobs.TrainAsync(app, Options);
-        var expected = (await Jobs.ModelAsync(app, reference.ModelId!)).Weights.Tensors;
+        var expected = (await UninterruptedRunAsync()).Weights.Tensors;
         var resumed = (await Jobs.ModelAsync(app, job.ModelId!)).Weights.Tensors;
         Assert.Equal(expected.Select(t => t.Name), resumed.Select(t => t.Name));
         foreach (var (e, r) in expected.Zip(resumed))

@@ -7,14 +7,19 @@ namespace FashionFunctions.Core.Inference;
 /// <summary>
 /// Keeps classifiers in memory. The current model is revalidated against the pointer's ETag at most every
 /// <see cref="ModelCacheOptions.RevalidateSeconds"/>; a change is loaded and swapped in atomically while requests
-/// keep being served by the model they started with. Concurrent requests for a model share one load, and at most
-/// <see cref="ModelCacheOptions.Capacity"/> models stay loaded (least recently used go first).
+/// keep being served by the model they started with. "No model yet" is remembered for
+/// <see cref="ModelCacheOptions.NoModelRetrySeconds"/>, so a burst of cold requests costs one storage call.
+/// Concurrent requests for a model share one load, and at most <see cref="ModelCacheOptions.Capacity"/> models
+/// stay loaded (least recently used go first; never the current one or the one just asked for). An evicted
+/// classifier is only dropped from the cache: it holds managed memory only, which the GC reclaims once the
+/// requests still using it finish.
 /// </summary>
 public sealed class ModelCache(IModelSource source, ModelCacheOptions options, TimeProvider time, ILogger<ModelCache> logger)
 {
     private readonly ConcurrentDictionary<string, Entry> byId = new();
     private readonly SemaphoreSlim refreshing = new(1, 1);
     private volatile CurrentModel? current;
+    private long noModelUntilTicks;
 
     private sealed class Entry(Lazy<Task<Classifier>> load)
     {
@@ -31,10 +36,9 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
     public async Task<Classifier> GetCurrentAsync(CancellationToken cancellationToken = default)
     {
         var known = current;
-        if (known is not null && time.GetUtcNow() - known.CheckedAt < TimeSpan.FromSeconds(options.RevalidateSeconds))
+        if (Fresh(known) is { } fresh)
         {
-            Touch(known.ModelId);
-            return known.Classifier;
+            return fresh;
         }
 
         // One request revalidates; the others keep using the model they have rather than queue behind it.
@@ -45,11 +49,23 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
 
         if (known is null)
         {
+            ThrowIfNoModelRecently();
             await refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
         try
         {
+            // Whoever held the lock before us may have just done the work.
+            if (Fresh(current) is { } loadedMeanwhile)
+            {
+                return loadedMeanwhile;
+            }
+
+            if (current is null)
+            {
+                ThrowIfNoModelRecently();
+            }
+
             return (await RevalidateAsync(cancellationToken).ConfigureAwait(false)).Classifier;
         }
         catch (Exception e) when (known is not null && e is not NoCurrentModelException and not OperationCanceledException)
@@ -60,6 +76,25 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
         finally
         {
             refreshing.Release();
+        }
+    }
+
+    private Classifier? Fresh(CurrentModel? known)
+    {
+        if (known is null || time.GetUtcNow() - known.CheckedAt >= TimeSpan.FromSeconds(options.RevalidateSeconds))
+        {
+            return null;
+        }
+
+        Touch(known.ModelId);
+        return known.Classifier;
+    }
+
+    private void ThrowIfNoModelRecently()
+    {
+        if (time.GetUtcNow().UtcTicks < Interlocked.Read(ref noModelUntilTicks))
+        {
+            throw new NoCurrentModelException();
         }
     }
 
@@ -76,7 +111,7 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
         try
         {
             var classifier = await entry.Load.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-            Evict();
+            Evict(keep: modelId);
             return classifier;
         }
         catch (Exception) when (entry.Load.IsValueCreated && entry.Load.Value.IsFaulted)
@@ -93,6 +128,7 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
         if (etag is null)
         {
             current = null;
+            Interlocked.Exchange(ref noModelUntilTicks, (time.GetUtcNow() + TimeSpan.FromSeconds(options.NoModelRetrySeconds)).UtcTicks);
             throw new NoCurrentModelException();
         }
 
@@ -125,18 +161,18 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
         }
     }
 
-    private void Evict()
+    /// <summary>Drops least recently used models beyond capacity, never the current one nor <paramref name="keep"/>
+    /// (just asked for); with capacity 1 that may leave the current model and the one asked for, until the next call.</summary>
+    private void Evict(string keep)
     {
         while (byId.Count > options.Capacity)
         {
             string? currentId = current?.ModelId;
-            var oldest = byId.Where(kv => kv.Key != currentId).OrderBy(kv => Interlocked.Read(ref kv.Value.LastUsed)).FirstOrDefault();
+            var oldest = byId.Where(kv => kv.Key != currentId && kv.Key != keep).OrderBy(kv => Interlocked.Read(ref kv.Value.LastUsed)).FirstOrDefault();
             if (oldest.Key is null || !byId.TryRemove(oldest))
             {
                 return;
             }
-
-            // Not disposed here: a request may still be using it. Its tensors are released by its finalizer.
         }
     }
 

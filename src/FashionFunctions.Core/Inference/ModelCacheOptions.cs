@@ -8,4 +8,7 @@ public sealed class ModelCacheOptions
 
     /// <summary>How many models, current or asked for by id, a worker keeps loaded.</summary>
     public int Capacity { get; set; } = 4;
+
+    /// <summary>How long "no model yet" is believed before storage is asked again.</summary>
+    public int NoModelRetrySeconds { get; set; } = 5;
 }

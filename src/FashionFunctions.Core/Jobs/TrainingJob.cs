@@ -50,6 +50,7 @@ public sealed record TrainingJob
     [JsonIgnore]
     public string? TraceParent { get; init; }
 
+    [JsonIgnore]
     public bool IsFinished => Status is TrainingJobStatus.Succeeded or TrainingJobStatus.Failed or TrainingJobStatus.Cancelled;
 
     /// <summary>Sortable by creation time, safe in URLs and blob names.</summary>

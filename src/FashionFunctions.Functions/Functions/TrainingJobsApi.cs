@@ -6,13 +6,12 @@ using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging;
 
 namespace FashionFunctions.Functions.Functions;
 
 /// <summary>POST /api/training-jobs, GET /api/training-jobs[/{id}], POST /api/training-jobs/{id}/cancel,
 /// GET /api/training-jobs/{id}/events.</summary>
-public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jobs, TrainingJobWatcher watcher, ILogger<TrainingJobsApi> logger)
+public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jobs, TrainingJobWatcher watcher)
 {
     public const string IdempotencyKeyHeader = "Idempotency-Key";
     private const int MaxIdempotencyKeyLength = 200;
@@ -20,79 +19,75 @@ public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jo
     private static readonly JsonSerializerOptions CompactJson = new(ModelJson.Options) { WriteIndented = false };
 
     [Function("SubmitTrainingJob")]
-    public Task<IActionResult> SubmitAsync(
+    public async Task<IActionResult> SubmitAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/training-jobs")] HttpRequest request,
-        CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () =>
+        CancellationToken cancellationToken)
+    {
+        var body = await ReadRequestAsync(request, cancellationToken);
+        string? key = IdempotencyKey(request);
+        var (job, created) = await service.SubmitAsync(body, key, cancellationToken);
+        var headers = new Dictionary<string, string> { ["Location"] = $"/api/training-jobs/{job.Id}" };
+        if (!created)
         {
-            var body = await ReadRequestAsync(request, cancellationToken);
-            string? key = IdempotencyKey(request);
-            var (job, created) = await service.SubmitAsync(body, key, cancellationToken);
-            var headers = new Dictionary<string, string> { ["Location"] = $"/api/training-jobs/{job.Id}" };
-            if (!created)
-            {
-                headers["Idempotent-Replayed"] = "true";
-            }
+            headers["Idempotent-Replayed"] = "true";
+        }
 
-            return ApiResponses.Json(job, StatusCodes.Status202Accepted, headers);
-        });
+        return ApiResponses.Json(job, StatusCodes.Status202Accepted, headers);
+    }
 
     [Function("GetTrainingJob")]
-    public Task<IActionResult> GetAsync(
+    public async Task<IActionResult> GetAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () =>
-            await jobs.GetAsync(id, cancellationToken) is { } found
-                ? ApiResponses.Json(found.Job)
-                : throw new TrainingJobNotFoundException(id));
+        await jobs.GetAsync(id, cancellationToken) is { } found
+            ? ApiResponses.Json(found.Job)
+            : throw new TrainingJobNotFoundException(id);
 
     [Function("ListTrainingJobs")]
-    public Task<IActionResult> ListAsync(
+    public async Task<IActionResult> ListAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs")] HttpRequest request,
-        CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () =>
-        {
-            int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
-            string? next = request.Query["next"];
-            var page = await jobs.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken: cancellationToken);
-            return ApiResponses.Json(new { items = page.Items, next = page.Next });
-        });
+        CancellationToken cancellationToken)
+    {
+        int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
+        string? next = request.Query["next"];
+        var page = await jobs.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken: cancellationToken);
+        return ApiResponses.Json(new { items = page.Items, next = page.Next });
+    }
 
     [Function("CancelTrainingJob")]
-    public Task<IActionResult> CancelAsync(
+    public async Task<IActionResult> CancelAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/training-jobs/{id}/cancel")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await service.CancelAsync(id, cancellationToken)));
+        ApiResponses.Json(await service.CancelAsync(id, cancellationToken));
 
     /// <summary>Server-sent events: <c>event: job</c> with the record as <c>data</c>, at every change, until the
     /// job is finished.</summary>
     [Function("TrainingJobEvents")]
-    public Task<IActionResult> EventsAsync(
+    public async Task<IActionResult> EventsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs/{id}/events")] HttpRequest request,
         string id,
-        CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () =>
+        CancellationToken cancellationToken)
+    {
+        if (await jobs.GetAsync(id, cancellationToken) is null)
         {
-            if (await jobs.GetAsync(id, cancellationToken) is null)
-            {
-                throw new TrainingJobNotFoundException(id);
-            }
+            throw new TrainingJobNotFoundException(id);
+        }
 
-            var response = request.HttpContext.Response;
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "text/event-stream";
-            response.Headers.CacheControl = "no-cache";
-            await foreach (var job in watcher.WatchAsync(id, cancellationToken))
-            {
-                string json = JsonSerializer.Serialize(job, CompactJson);
-                await response.WriteAsync($"event: job\ndata: {json}\n\n", cancellationToken);
-                await response.Body.FlushAsync(cancellationToken);
-            }
+        var response = request.HttpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        await foreach (var job in watcher.WatchAsync(id, cancellationToken))
+        {
+            string json = JsonSerializer.Serialize(job, CompactJson);
+            await response.WriteAsync($"event: job\ndata: {json}\n\n", cancellationToken);
+            await response.Body.FlushAsync(cancellationToken);
+        }
 
-            return new EmptyResult();
-        });
+        return new EmptyResult();
+    }
 
     private static async Task<TrainingJobRequest> ReadRequestAsync(HttpRequest request, CancellationToken cancellationToken)
     {

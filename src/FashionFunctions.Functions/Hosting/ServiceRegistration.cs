@@ -60,6 +60,7 @@ public static class ServiceRegistration
                 sp.GetRequiredService<ILogger<ModelCache>>());
         });
         services.AddSingleton<ReadinessProbe>();
+        services.AddSingleton<Http.DecodeGate>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value;
