@@ -37,7 +37,7 @@ internal sealed record MachineInfo(
             model,
             Environment.ProcessorCount,
             extensions,
-            CacheSize(2),
+            CacheSize(2) ?? CpuinfoCacheSize(cpuinfo),
             CacheSize(3),
             Settings.ToDictionary(s => s, Environment.GetEnvironmentVariable),
             System.Numerics.Vector<byte>.Count * 8,
@@ -50,6 +50,10 @@ internal sealed record MachineInfo(
         $"{CpuModel}, {LogicalCores} logical cores, {string.Join('/', VectorExtensions)}, L2 {L2CachePerCore ?? "?"}/core, L3 {L3Cache ?? "?"}, " +
         $"managed SIMD {ManagedVectorBits}-bit; " +
         string.Join(", ", CodePathSettings.Select(kv => $"{kv.Key}={kv.Value ?? "unset"}"));
+
+    /// <summary>Where sysfs lists no caches (some VMs), /proc/cpuinfo's "cache size": the L2 per core on x86.</summary>
+    private static string? CpuinfoCacheSize(string cpuinfo) =>
+        cpuinfo.Split('\n').FirstOrDefault(l => l.StartsWith("cache size", StringComparison.Ordinal)) is { } line ? line.Split(':', 2)[1].Trim() + " (cpuinfo)" : null;
 
     private static string? CacheSize(int level)
     {

@@ -7,6 +7,11 @@ using FashionFunctions.Core.Training;
 using Spectre.Console;
 
 // Usage: fashion-bench [--epochs N] [--out FILE] [--no-peers]  |  fashion-bench --simulate-sweeps [options]
+if (args is ["--child", var childKind, var childPath, var childLabel])
+{
+    return RequestCostBenchmarks.RunChild(childKind, childPath, childLabel);
+}
+
 if (args.Contains(SweepScaleReport.Flag))
 {
     return SweepScaleReport.Run(args);
