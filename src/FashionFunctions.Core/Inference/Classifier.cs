@@ -86,7 +86,8 @@ public sealed class Classifier : IDisposable
     /// <summary>The forward pass in C#: for one image, ~100k multiply-adds, far cheaper than eight native calls.</summary>
     internal float[] ManagedProbabilities(byte[] packedPixels, int count)
     {
-        const int inputs = FashionMlp.Inputs, hiddenUnits = FashionMlp.HiddenUnits, outputs = FashionMlp.Outputs;
+        const int inputs = FashionMlp.Inputs, outputs = FashionMlp.Outputs;
+        int hiddenUnits = hiddenBiasValues.Length; // the model's width: 128 unless trained otherwise
         var probabilities = new float[count * outputs];
         Span<float> x = stackalloc float[inputs];
         Span<float> hidden = stackalloc float[hiddenUnits];

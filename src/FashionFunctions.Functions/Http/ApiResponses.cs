@@ -51,6 +51,12 @@ public static class ApiResponses
                 int status = r.Reason is ImageRejection.TooManyPixels or ImageRejection.TooManyBytes ? 413 : 400;
                 return Problem(status, status == 413 ? "Image too large" : "Invalid image", r.Message, instance,
                     new Dictionary<string, object?> { ["reason"] = r.Reason.ToString() });
+            case Core.Sweeps.InvalidSweepException s:
+                return Problem(400, "Invalid request", s.Message, instance, FieldExtension(s.Field));
+            case Core.Sweeps.SweepNotFoundException s:
+                return Problem(404, "Not found", s.Message, instance);
+            case Core.Sweeps.SweepFinishedException s:
+                return Problem(409, "Sweep already finished", s.Message, instance, new Dictionary<string, object?> { ["sweepStatus"] = s.Status.ToString().ToLowerInvariant() });
             case Core.Jobs.TrainingJobNotFoundException j:
                 return Problem(404, "Not found", j.Message, instance);
             case Core.Jobs.TrainingJobFinishedException f:
