@@ -44,3 +44,8 @@ ensure_azurite() {
     npm ci --prefix "$AZURITE_DIR" --no-audit --no-fund --loglevel=error >/dev/null
   fi
 }
+
+# Headless Chromium for the browser tests (Playwright drives Debian's build; no browser is downloaded).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium fonts-dejavu-core
+}

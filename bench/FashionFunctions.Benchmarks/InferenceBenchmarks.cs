@@ -23,7 +23,7 @@ internal static class InferenceBenchmarks
         byte[][] pngs = Enumerable.Range(0, n).Select(i => EncodePng(test.Image(i))).ToArray();
         byte[] packed = test.Pixels.AsSpan(0, n * FashionMnistFile.PixelsPerImage).ToArray();
         var preprocessor = new ImagePreprocessor();
-        using var classifier = new Classifier(artifact);
+        var classifier = new Classifier(artifact);
 
         // One image at a time, from PNG bytes to a prediction.
         for (int i = 0; i < 1000; i++)
@@ -40,14 +40,14 @@ internal static class InferenceBenchmarks
         }
 
         // Batches from raw pixels: the best of five passes over 10,000 images.
-        double bestPixels = Best(5, () => classifier.Probabilities(packed, n));
+        double bestPixels = Best(5, () => classifier.Probabilities(packed));
 
         // Batches from PNG bytes: decode on every core, then one batched forward pass.
         double bestPng = Best(5, () =>
         {
             var decoded = new byte[n * FashionMnistFile.PixelsPerImage];
             Parallel.For(0, n, i => preprocessor.FromEncodedImage(pngs[i]).CopyTo(decoded, i * FashionMnistFile.PixelsPerImage));
-            classifier.Probabilities(decoded, n);
+            classifier.Probabilities(decoded);
         });
 
         // From a weights file on disk to the first prediction (native library already loaded).
@@ -58,7 +58,7 @@ internal static class InferenceBenchmarks
         {
             long start = Stopwatch.GetTimestamp();
             var loaded = ModelArtifact.LoadFromDirectoryAsync(directory).GetAwaiter().GetResult();
-            using var fresh = new Classifier(loaded);
+            var fresh = new Classifier(loaded);
             fresh.Predict(test.Image(0).ToArray());
             loads.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }

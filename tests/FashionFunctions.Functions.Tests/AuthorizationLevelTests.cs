@@ -14,7 +14,7 @@ public class AuthorizationLevelTests
             .Select(x => (x.Function!, x.Trigger!.AuthLevel));
 
     /// <summary>The only functions anyone may call without a key. Adding one is a decision: add it here.</summary>
-    private static readonly HashSet<string> Anonymous = ["Health", .. Functions.WebPageFunction.Names];
+    private static readonly HashSet<string> Anonymous = ["Health", "HealthLive", "HealthReady", .. Functions.WebPageFunction.Names];
 
     [Fact]
     public void Only_the_listed_functions_are_anonymous_and_every_other_endpoint_needs_a_function_key()

@@ -1,20 +1,15 @@
 using System.Text;
 using System.Text.Json;
 using FashionFunctions.Core.Data;
-using FashionFunctions.Functions.Functions;
 using FashionFunctions.Functions.Tests.Support;
-using FashionFunctions.Testing;
 using SkiaSharp;
 
 namespace FashionFunctions.Functions.Tests;
 
 public class ClassifyTests(TrainedApp app) : IClassFixture<TrainedApp>
 {
-    private Task<HttpAnswer> ClassifyAsync(byte[] body, string contentType, string? query = null)
-    {
-        var request = HttpCall.Request(app.Services, "POST", "/api/classify", query, body, contentType);
-        return HttpCall.AnswerAsync(request, app.Create<ClassifyFunction>().ClassifyAsync(request, CancellationToken.None));
-    }
+    private Task<HttpAnswer> ClassifyAsync(byte[] body, string? contentType, string? query = null) =>
+        app.SendAsync("POST", query is null ? "api/classify" : $"api/classify?{query}", body, contentType);
 
     private Task<HttpAnswer> ClassifyJsonAsync(string json, string? query = null) =>
         ClassifyAsync(Encoding.UTF8.GetBytes(json), "application/json", query);
@@ -91,8 +86,8 @@ public class ClassifyTests(TrainedApp app) : IClassFixture<TrainedApp>
     public async Task A_multipart_upload_answers_each_file_in_order()
     {
         var files = Enumerable.Range(10, 4).Select(i => ($"item{i}.png", "image/png", TestImages.Encode28(TestData.Test.Image(i)))).ToList();
-        var request = HttpCall.Multipart(app.Services, "/api/classify", files);
-        var answer = await HttpCall.AnswerAsync(request, app.Create<ClassifyFunction>().ClassifyAsync(request, CancellationToken.None));
+        var (body, contentType) = HttpCall.Multipart(files);
+        var answer = await ClassifyAsync(body, contentType);
 
         Assert.Equal(200, answer.Status);
         var labels = answer.Json.EnumerateArray().Select(a => a.GetProperty("label").GetInt32()).ToList();
@@ -132,7 +127,7 @@ public class ClassifyTests(TrainedApp app) : IClassFixture<TrainedApp>
     [Fact]
     public async Task A_missing_content_type_is_415()
     {
-        (await ClassifyAsync(TestData.Test.Image(0).ToArray(), null!)).AssertProblem(415);
+        (await ClassifyAsync(TestData.Test.Image(0).ToArray(), null)).AssertProblem(415);
     }
 
     [Fact]
@@ -180,5 +175,23 @@ public class ClassifyTests(TrainedApp app) : IClassFixture<TrainedApp>
         var answer = await ClassifyAsync(TestData.Test.Image(0).ToArray(), "application/octet-stream", query);
         answer.AssertProblem(400);
         Assert.Equal("top", answer.Json.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task Explain_returns_the_28x28_image_the_model_saw_as_png()
+    {
+        byte[] pixels = TestData.Test.Image(7).ToArray();
+        var answer = await ClassifyAsync(pixels, "application/octet-stream", "explain=true");
+        Assert.Equal(200, answer.Status);
+
+        byte[] png = Convert.FromBase64String(answer.Json.GetProperty("modelInput").GetString()!);
+        using var decoded = SKBitmap.Decode(png);
+        Assert.Equal((28, 28), (decoded.Width, decoded.Height));
+        var seen = Enumerable.Range(0, 784).Select(i => (byte)decoded.GetPixel(i % 28, i / 28).Red).ToArray();
+        Assert.Equal(pixels, seen);
+
+        var plain = await ClassifyAsync(pixels, "application/octet-stream");
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, plain.Json.GetProperty("modelInput").ValueKind);
+        (await ClassifyAsync(pixels, "application/octet-stream", "explain=maybe")).AssertProblem(400);
     }
 }

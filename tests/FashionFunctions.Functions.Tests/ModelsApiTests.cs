@@ -1,23 +1,15 @@
 using System.Text.Json;
 using FashionFunctions.Core.Storage;
-using FashionFunctions.Functions.Functions;
 using FashionFunctions.Functions.Tests.Support;
 
 namespace FashionFunctions.Functions.Tests;
 
 public class ModelsApiTests(TrainedApp app) : IClassFixture<TrainedApp>
 {
-    private async Task<HttpAnswer> ClassifyAsync()
-    {
-        var request = HttpCall.Request(app.Services, "POST", "/api/classify", body: TestData.Test.Image(0).ToArray(), contentType: "application/octet-stream");
-        return await HttpCall.AnswerAsync(request, app.Create<ClassifyFunction>().ClassifyAsync(request, CancellationToken.None));
-    }
+    private Task<HttpAnswer> ClassifyAsync() =>
+        app.SendAsync("POST", "api/classify", TestData.Test.Image(0).ToArray(), "application/octet-stream");
 
-    private async Task<HttpAnswer> PromoteAsync(string id)
-    {
-        var request = HttpCall.Request(app.Services, "POST", $"/api/models/{id}/promote");
-        return await HttpCall.AnswerAsync(request, app.Create<ModelsApi>().PromoteAsync(request, id, CancellationToken.None));
-    }
+    private Task<HttpAnswer> PromoteAsync(string id) => app.SendAsync("POST", $"api/models/{id}/promote");
 
     [Fact]
     public async Task A_promoted_model_is_served_after_the_cache_revalidates()
@@ -46,8 +38,7 @@ public class ModelsApiTests(TrainedApp app) : IClassFixture<TrainedApp>
     [Fact]
     public async Task Models_are_listed_newest_first_with_the_current_one_marked()
     {
-        var request = HttpCall.Request(app.Services, "GET", "/api/models");
-        var answer = await HttpCall.AnswerAsync(request, app.Create<ModelsApi>().ListAsync(request, CancellationToken.None));
+        var answer = await app.SendAsync("GET", "api/models");
         Assert.Equal(200, answer.Status);
         var models = answer.Json.EnumerateArray().ToList();
         Assert.Contains(models, m => m.GetProperty("modelId").GetString() == app.Job.ModelId);
@@ -60,8 +51,7 @@ public class ModelsApiTests(TrainedApp app) : IClassFixture<TrainedApp>
     public async Task A_models_manifest_has_its_metrics()
     {
         string id = app.Job.ModelId!;
-        var request = HttpCall.Request(app.Services, "GET", $"/api/models/{id}");
-        var answer = await HttpCall.AnswerAsync(request, app.Create<ModelsApi>().GetAsync(request, id, CancellationToken.None));
+        var answer = await app.SendAsync("GET", $"api/models/{id}");
         Assert.Equal(200, answer.Status);
         Assert.Equal(id, answer.Json.GetProperty("modelId").GetString());
         Assert.Equal(2, answer.Json.GetProperty("epochs").GetArrayLength());
@@ -75,8 +65,7 @@ public class ModelsApiTests(TrainedApp app) : IClassFixture<TrainedApp>
     [InlineData("current.json")]
     public async Task Unknown_models_are_404(string id)
     {
-        var get = HttpCall.Request(app.Services, "GET", $"/api/models/{id}");
-        (await HttpCall.AnswerAsync(get, app.Create<ModelsApi>().GetAsync(get, id, CancellationToken.None))).AssertProblem(404);
+        (await app.SendAsync("GET", $"api/models/{id}")).AssertProblem(404);
         (await PromoteAsync(id)).AssertProblem(404);
     }
 }

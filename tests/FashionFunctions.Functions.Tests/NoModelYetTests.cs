@@ -1,6 +1,3 @@
-using FashionFunctions.Functions.Functions;
-using FashionFunctions.Functions.Tests.Support;
-
 namespace FashionFunctions.Functions.Tests;
 
 public class NoModelYetTests(FunctionsApp app) : IClassFixture<FunctionsApp>
@@ -8,8 +5,7 @@ public class NoModelYetTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     [Fact]
     public async Task Classify_before_any_model_is_503_with_retry_after_and_how_to_train()
     {
-        var request = HttpCall.Request(app.Services, "POST", "/api/classify", body: new byte[784], contentType: "application/octet-stream");
-        var answer = await HttpCall.AnswerAsync(request, app.Create<ClassifyFunction>().ClassifyAsync(request, CancellationToken.None));
+        var answer = await app.SendAsync("POST", "api/classify", new byte[784], "application/octet-stream");
 
         answer.AssertProblem(503);
         Assert.Equal("30", answer.Headers.RetryAfter.ToString());
@@ -19,37 +15,16 @@ public class NoModelYetTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     [Fact]
     public async Task Health_reports_reachable_storage_and_no_model()
     {
-        var request = HttpCall.Request(app.Services, "GET", "/api/health");
-        var answer = await HttpCall.AnswerAsync(request, app.Create<HealthFunction>().CheckAsync(request, CancellationToken.None));
+        var answer = await app.SendAsync("GET", "api/health");
         Assert.Equal(200, answer.Status);
         Assert.Equal("reachable", answer.Json.GetProperty("storage").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, answer.Json.GetProperty("currentModelId").ValueKind);
-        Assert.False(answer.Json.GetProperty("modelLoaded").GetBoolean());
+        Assert.Equal("No model has been trained and promoted yet.", answer.Json.GetProperty("reason").GetString());
     }
 
     [Fact]
-    public async Task Listing_models_and_jobs_of_an_empty_account_gives_empty_lists()
+    public async Task Listing_models_of_an_empty_account_gives_an_empty_list()
     {
-        var models = HttpCall.Request(app.Services, "GET", "/api/models");
-        Assert.Equal("[]", (await HttpCall.AnswerAsync(models, app.Create<ModelsApi>().ListAsync(models, CancellationToken.None))).Body);
-    }
-}
-
-public class UnreachableStorageTests
-{
-    [Fact]
-    public async Task Health_is_503_when_storage_cannot_be_reached()
-    {
-        var app = new FunctionsApp();
-        await app.InitializeAsync();
-        await app.DisposeAsync(); // Azurite is gone; its ports no longer answer
-        await using var services = FunctionsApp.BuildServices(app.ConnectionString, new Dictionary<string, string?>(), TimeProvider.System);
-        var health = Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateInstance<HealthFunction>(services);
-
-        var request = HttpCall.Request(services, "GET", "/api/health");
-        var answer = await HttpCall.AnswerAsync(request, health.CheckAsync(request, CancellationToken.None));
-
-        Assert.Equal(503, answer.Status);
-        Assert.Equal("unreachable", answer.Json.GetProperty("storage").GetString());
+        Assert.Equal("[]", (await app.SendAsync("GET", "api/models")).Body);
     }
 }

@@ -78,6 +78,7 @@ public sealed class AzuriteProcess : IAsyncLifetime
         }
 
         process?.Dispose();
+        process = null;
         return Task.CompletedTask;
     }
 }

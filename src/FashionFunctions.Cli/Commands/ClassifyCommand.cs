@@ -1,4 +1,3 @@
-using FashionFunctions.Core.Native;
 using System.ComponentModel;
 using System.Text.Json;
 using FashionFunctions.Core.Inference;
@@ -22,14 +21,13 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        TorchRuntime.EnsureAvailable();
         if (string.IsNullOrEmpty(settings.ModelDirectory))
         {
             throw new ArgumentException("--model <MODEL_DIR> is required.");
         }
 
         var artifact = await ModelArtifact.LoadFromDirectoryAsync(settings.ModelDirectory, cancellationToken);
-        using var classifier = new Classifier(artifact);
+        var classifier = new Classifier(artifact);
         var preprocessor = new ImagePreprocessor();
         foreach (string path in settings.Images)
         {

@@ -1,8 +1,6 @@
-using FashionFunctions.Core.Native;
 using System.ComponentModel;
 using System.Text.Json;
 using FashionFunctions.Core.Data;
-using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Training;
 using Spectre.Console;
@@ -24,13 +22,9 @@ internal sealed class EvaluateCommand : AsyncCommand<EvaluateCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        TorchRuntime.EnsureAvailable();
         var artifact = await ModelArtifact.LoadFromDirectoryAsync(settings.ModelDirectory, cancellationToken);
         var dataset = await FashionMnistLoader.LoadAsync(DatasetSources.FromSetting(settings.Data ?? LocalDirectoryDatasetSource.DebianPackageDirectory, CacheDirectory.Dataset), cancellationToken);
-        using var classifier = new Classifier(artifact);
-        var test = dataset.Test;
-        var predicted = classifier.PredictLabels(test.Pixels, test.Count);
-        var report = EvaluationReport.From(predicted, test.Labels);
+        var report = Evaluation.Evaluate(artifact.Weights, dataset.Test);
 
         var console = ProgressConsole.Create();
         var table = new Table().AddColumn("true \\ predicted");
@@ -43,7 +37,7 @@ internal sealed class EvaluateCommand : AsyncCommand<EvaluateCommand.Settings>
         for (int t = 0; t < FashionMnistClasses.Count; t++)
         {
             var cells = new List<string> { $"{t} {FashionMnistClasses.NameOf(t)}" };
-            cells.AddRange(Enumerable.Range(0, FashionMnistClasses.Count).Select(p => report.Confusion[t, p].ToString()));
+            cells.AddRange(Enumerable.Range(0, FashionMnistClasses.Count).Select(p => report.Confusion[t][p].ToString()));
             cells.Add(report.PerClassAccuracy[t].ToString("F3"));
             table.AddRow(cells.Select(Markup.Escape).ToArray());
         }

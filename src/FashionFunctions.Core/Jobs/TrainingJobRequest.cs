@@ -19,6 +19,12 @@ public sealed record TrainingJobRequest
     /// <summary>Train on the first N images only: quick jobs for tests and demos.</summary>
     public int? TrainLimit { get; init; }
 
+    /// <summary>Units in the hidden layer (default 128, as the tutorial).</summary>
+    public int? HiddenUnits { get; init; }
+
+    /// <summary>Hold out the last N training images for validation (default none).</summary>
+    public int? ValidationSize { get; init; }
+
     /// <summary>Throws <see cref="InvalidTrainingOptionsException"/> naming the first invalid field (camelCase, as in JSON).</summary>
     public TrainingOptions ToOptions()
     {
@@ -30,6 +36,8 @@ public sealed record TrainingJobRequest
             LearningRate = LearningRate ?? defaults.LearningRate,
             Seed = Seed ?? defaults.Seed,
             TrainLimit = TrainLimit,
+            HiddenUnits = HiddenUnits ?? defaults.HiddenUnits,
+            ValidationSize = ValidationSize ?? defaults.ValidationSize,
         };
         options.Validate();
         return options;

@@ -148,8 +148,9 @@ public sealed class TrainingJobRunner(
         try
         {
             var dataset = await FashionMnistLoader.LoadAsync(datasetSource(), run.Token).ConfigureAwait(false);
-            var epochs = new EpochWriter(claim, checkpoints, activity, run.Token);
-            var result = await Task.Run(() => Trainer.Train(dataset, job.Options, epochs, run.Token), run.Token).ConfigureAwait(false);
+            var resumeFrom = await LoadCheckpointAsync(job, run.Token).ConfigureAwait(false);
+            var epochs = new EpochWriter(claim, checkpoints, activity, logger, run.Token);
+            var result = await Task.Run(() => Trainer.Train(dataset, job.Options, progress: null, run.Token, resumeFrom, epochs.OnEpochCompleted), run.Token).ConfigureAwait(false);
 
             await claim.HeartbeatAsync(run.Token).ConfigureAwait(false); // still ours before publishing
             var artifact = Publishable(result, dataset, job.Id, claim.Token);
@@ -219,6 +220,41 @@ public sealed class TrainingJobRunner(
         finally
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The checkpoint the job's record names, or null to train from the start (none yet, or one that is
+    /// gone, corrupt or from other options: a bad checkpoint costs time, never the job).</summary>
+    private async Task<TrainingCheckpoint?> LoadCheckpointAsync(TrainingJob job, CancellationToken cancellationToken)
+    {
+        if (job.Checkpoint is null)
+        {
+            return null;
+        }
+
+        byte[]? bytes = await checkpoints.ReadAsync(job.Checkpoint, cancellationToken).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            logger.LogWarning("Job {JobId}: checkpoint {Checkpoint} is gone; training from the start", job.Id, job.Checkpoint);
+            return null;
+        }
+
+        try
+        {
+            var checkpoint = TrainingCheckpoint.FromBytes(bytes);
+            if (checkpoint.Options != job.Options)
+            {
+                logger.LogWarning("Job {JobId}: checkpoint {Checkpoint} was written with other options; training from the start", job.Id, job.Checkpoint);
+                return null;
+            }
+
+            logger.LogInformation("Job {JobId}: resuming after epoch {Epoch} from its checkpoint", job.Id, checkpoint.EpochsCompleted);
+            return checkpoint;
+        }
+        catch (InvalidCheckpointException e)
+        {
+            logger.LogWarning(e, "Job {JobId}: checkpoint {Checkpoint} is unusable; training from the start", job.Id, job.Checkpoint);
+            return null;
         }
     }
 

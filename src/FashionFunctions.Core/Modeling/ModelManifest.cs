@@ -27,4 +27,8 @@ public sealed record ModelManifest
     public required IReadOnlyDictionary<string, string> LibraryVersions { get; init; }
     public string WeightsFile { get; init; } = ModelArtifact.WeightsFileName;
     public string WeightsSha256 { get; init; } = "";
+
+    /// <summary>Accuracy per class and the confusion matrix on the test set, computed when the model was made
+    /// (absent from manifests written before they were recorded).</summary>
+    public EvaluationReport? TestEvaluation { get; init; }
 }

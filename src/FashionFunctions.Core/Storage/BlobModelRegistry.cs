@@ -71,13 +71,30 @@ public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSou
         try
         {
             var download = await container.GetBlobClient(StorageNames.CurrentModelBlob).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
-            var pointer = download.Value.Content.ToObjectFromJson<CurrentModelPointer>(ModelJson.Options);
-            return pointer is null ? null : new VersionedPointer(pointer, download.Value.Details.ETag.ToString());
+            return new VersionedPointer(ParsePointer(download.Value.Content), download.Value.Details.ETag.ToString());
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
             return null;
         }
+    }
+
+    /// <summary>A pointer we cannot read is our fault (500), never "no model yet" and never the caller's.</summary>
+    private static CurrentModelPointer ParsePointer(BinaryData content)
+    {
+        CurrentModelPointer? pointer;
+        try
+        {
+            pointer = content.ToObjectFromJson<CurrentModelPointer>(ModelJson.Options);
+        }
+        catch (JsonException e)
+        {
+            throw new CorruptStoredDataException($"{StorageNames.ModelContainer}/{StorageNames.CurrentModelBlob}", "not valid JSON", e);
+        }
+
+        return pointer is { ModelId: { } id } && ModelId.IsValid(id)
+            ? pointer
+            : throw new CorruptStoredDataException($"{StorageNames.ModelContainer}/{StorageNames.CurrentModelBlob}", "does not name a valid model id");
     }
 
     /// <summary>The pointer's ETag without downloading it; null when there is none. Cheap enough to poll.</summary>

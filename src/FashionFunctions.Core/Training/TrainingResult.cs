@@ -28,6 +28,7 @@ public sealed record TrainingResult(ModelWeights Weights, TrainingOptions Option
             DatasetSource = dataset.Source,
             DatasetSha256 = dataset.Sha256ByFile,
             LibraryVersions = LibraryVersions.Current,
+            TestEvaluation = Evaluation.Evaluate(Weights, dataset.Test),
         };
         return ModelArtifact.Create(Weights, manifest);
     }

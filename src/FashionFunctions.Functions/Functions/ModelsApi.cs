@@ -3,42 +3,40 @@ using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging;
 
 namespace FashionFunctions.Functions.Functions;
 
 /// <summary>GET /api/models, GET /api/models/{id}, POST /api/models/{id}/promote.</summary>
-public sealed class ModelsApi(BlobModelRegistry registry, ILogger<ModelsApi> logger)
+public sealed class ModelsApi(BlobModelRegistry registry)
 {
     [Function("ListModels")]
-    public Task<IActionResult> ListAsync(
+    public async Task<IActionResult> ListAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/models")] HttpRequest request,
-        CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () =>
+        CancellationToken cancellationToken)
+    {
+        var current = await registry.GetCurrentAsync(cancellationToken);
+        var models = await registry.ListAsync(cancellationToken);
+        return ApiResponses.Json(models.Select(m => new
         {
-            var current = await registry.GetCurrentAsync(cancellationToken);
-            var models = await registry.ListAsync(cancellationToken);
-            return ApiResponses.Json(models.Select(m => new
-            {
-                m.ModelId,
-                m.CreatedAt,
-                m.TestAccuracy,
-                Epochs = m.Epochs.Count,
-                Current = m.ModelId == current?.Pointer.ModelId,
-            }));
-        });
+            m.ModelId,
+            m.CreatedAt,
+            m.TestAccuracy,
+            Epochs = m.Epochs.Count,
+            Current = m.ModelId == current?.Pointer.ModelId,
+        }));
+    }
 
     [Function("GetModel")]
-    public Task<IActionResult> GetAsync(
+    public async Task<IActionResult> GetAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/models/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await registry.GetManifestAsync(id, cancellationToken)));
+        ApiResponses.Json(await registry.GetManifestAsync(id, cancellationToken));
 
     [Function("PromoteModel")]
-    public Task<IActionResult> PromoteAsync(
+    public async Task<IActionResult> PromoteAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/models/{id}/promote")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await registry.PromoteAsync(id, onlyIfNewer: false, cancellationToken)));
+        ApiResponses.Json(await registry.PromoteAsync(id, onlyIfNewer: false, cancellationToken));
 }

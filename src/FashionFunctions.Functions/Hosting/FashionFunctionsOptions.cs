@@ -27,6 +27,18 @@ public sealed class FashionFunctionsOptions
     [Range(1, 10_000)]
     public int MaxBatchImages { get; set; } = 256;
 
+    /// <summary>The most decoded pixels one classify request may cost, summed over its images (413 beyond it).</summary>
+    [Range(784, 400_000_000)]
+    public long MaxRequestPixels { get; set; } = 32_000_000;
+
+    /// <summary>How many images a worker decodes at once; more wait their turn.</summary>
+    [Range(1, 256)]
+    public int MaxConcurrentDecodes { get; set; } = 4;
+
+    /// <summary>How long an image waits for a decode slot before the request is answered 503 with Retry-After.</summary>
+    [Range(0, 120)]
+    public int DecodeQueueSeconds { get; set; } = 10;
+
     /// <summary>Must equal host.json's extensions.queues.maxDequeueCount: on that attempt a failing job is recorded as failed.</summary>
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 3;

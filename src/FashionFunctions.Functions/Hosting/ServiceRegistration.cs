@@ -64,6 +64,8 @@ public static class ServiceRegistration
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<ModelCache>>());
         });
+        services.AddSingleton<ReadinessProbe>();
+        services.AddSingleton<Http.DecodeGate>();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value;

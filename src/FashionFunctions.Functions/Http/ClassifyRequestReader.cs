@@ -1,6 +1,8 @@
 using System.Text.Json;
 using FashionFunctions.Core.Inference;
+using FashionFunctions.Functions.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace FashionFunctions.Functions.Http;
 
@@ -10,42 +12,61 @@ public sealed record ClassifyInput(IReadOnlyList<byte[]> Images, bool IsBatch);
 /// <summary>
 /// Reads POST /api/classify bodies: an encoded image (image/png, jpeg, gif, bmp, webp), 784 raw bytes
 /// (application/octet-stream), JSON {"pixels":[784 numbers]} or {"images":[…]} whose items are 784-number arrays
-/// or base64 strings of encoded images, or multipart/form-data with one or more files.
+/// or base64 strings of encoded images, or multipart/form-data with one or more files. Every form is read within
+/// MaxRequestBytes whatever Content-Length says (chunked bodies included); encoded images are charged to the
+/// request's pixel budget before any is decoded, and decoded through the instance's <see cref="DecodeGate"/>.
 /// </summary>
-public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, int maxRequestBytes, int maxBatchImages)
+public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, DecodeGate decodes, FashionFunctionsOptions options)
 {
     public static readonly IReadOnlyList<string> ImageMediaTypes = ["image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp"];
 
     private const string Accepted = "image/png, image/jpeg, image/gif, image/bmp, image/webp, application/octet-stream, application/json or multipart/form-data";
 
+    /// <summary>An image as sent: pixels ready for the model, or encoded bytes still to decode.</summary>
+    private sealed record Item(string Where, byte[]? Pixels, byte[]? Encoded);
+
     public async Task<ClassifyInput> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
         string? mediaType = RequestBody.MediaType(request);
-        if (mediaType == "multipart/form-data")
-        {
-            return await ReadMultipartAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (mediaType is null || !(ImageMediaTypes.Contains(mediaType) || mediaType is "application/octet-stream" or "application/json"))
+        if (mediaType is null || !(ImageMediaTypes.Contains(mediaType) || mediaType is "application/octet-stream" or "application/json" or "multipart/form-data"))
         {
             throw ApiProblemException.UnsupportedMediaType($"Content-Type '{request.ContentType}' is not accepted; send {Accepted}.");
         }
 
-        byte[] body = await RequestBody.ReadAsync(request, maxRequestBytes, cancellationToken).ConfigureAwait(false);
+        byte[] body = await RequestBody.ReadAsync(request, options.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
         if (body.Length == 0)
         {
             throw ApiProblemException.BadRequest("The body is empty; send an image.");
         }
 
-        return mediaType switch
+        var (items, isBatch) = mediaType switch
         {
-            "application/octet-stream" => new ClassifyInput([ImagePreprocessor.FromRawPixels(body)], false),
+            "multipart/form-data" => (await ReadMultipartAsync(request, body, cancellationToken).ConfigureAwait(false), true),
             "application/json" => ReadJson(body),
-            _ => new ClassifyInput([preprocessor.FromEncodedImage(body)], false),
+            "application/octet-stream" => ([new Item("the body", ImagePreprocessor.FromRawPixels(body), null)], false),
+            _ => (new List<Item> { new("the body", null, body) }, false),
         };
+        return new ClassifyInput(await DecodeAsync(items, cancellationToken).ConfigureAwait(false), isBatch);
     }
 
-    private ClassifyInput ReadJson(byte[] body)
+    private async Task<IReadOnlyList<byte[]>> DecodeAsync(List<Item> items, CancellationToken cancellationToken)
+    {
+        var budget = new PixelBudget(options.MaxRequestPixels, preprocessor.Limits.MaxPixels);
+        foreach (var item in items.Where(i => i.Encoded is not null))
+        {
+            budget.Charge(item.Encoded!, item.Where);
+        }
+
+        var images = new List<byte[]>(items.Count);
+        foreach (var item in items)
+        {
+            images.Add(item.Pixels ?? await decodes.RunAsync(() => Named(item.Where, items.Count > 1, () => preprocessor.FromEncodedImage(item.Encoded)), cancellationToken).ConfigureAwait(false));
+        }
+
+        return images;
+    }
+
+    private (List<Item>, bool) ReadJson(byte[] body)
     {
         var request = RequestBody.ParseJson<ClassifyJson>(body) ?? throw ApiProblemException.BadRequest("The body is JSON null.");
         if (request.Pixels is not null && request.Images is not null)
@@ -55,7 +76,7 @@ public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, int ma
 
         if (request.Pixels is { } pixels)
         {
-            return new ClassifyInput([ImagePreprocessor.FromNumbers(pixels)], false);
+            return ([new Item("pixels", ImagePreprocessor.FromNumbers(pixels), null)], false);
         }
 
         if (request.Images is not { } images)
@@ -69,42 +90,36 @@ public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, int ma
             throw ApiProblemException.BadRequest("\"images\" is empty.", "images");
         }
 
-        var decoded = new List<byte[]>(images.Count);
+        var items = new List<Item>(images.Count);
         for (int i = 0; i < images.Count; i++)
         {
-            decoded.Add(WithIndex(i, () => images[i].ValueKind switch
+            string where = $"images[{i}]";
+            var image = images[i];
+            items.Add(image.ValueKind switch
             {
-                JsonValueKind.Array => ImagePreprocessor.FromNumbers(Numbers(images[i])),
-                JsonValueKind.String => preprocessor.FromEncodedImage(Base64(images[i])),
-                _ => throw ApiProblemException.BadRequest($"images[{i}] must be an array of 784 numbers or a base64-encoded image.", $"images[{i}]"),
-            }));
+                JsonValueKind.Array => new Item(where, Named(where, true, () => ImagePreprocessor.FromNumbers(Numbers(image))), null),
+                JsonValueKind.String => new Item(where, null, Named(where, true, () => Base64(image))),
+                _ => throw ApiProblemException.BadRequest($"{where} must be an array of 784 numbers or a base64-encoded image.", where),
+            });
         }
 
-        return new ClassifyInput(decoded, true);
+        return (items, true);
     }
 
-    private async Task<ClassifyInput> ReadMultipartAsync(HttpRequest request, CancellationToken cancellationToken)
+    private async Task<List<Item>> ReadMultipartAsync(HttpRequest request, byte[] body, CancellationToken cancellationToken)
     {
-        if (request.ContentLength > maxRequestBytes)
-        {
-            throw ApiProblemException.TooLarge($"The body is {request.ContentLength} bytes; the limit is {maxRequestBytes}.");
-        }
-
+        // The body was read within the limit above; the form is parsed from that copy, never from the socket.
+        request.Body = new MemoryStream(body, writable: false);
+        request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request,
+            new FormOptions { MultipartBodyLengthLimit = body.Length + 1, ValueCountLimit = int.MaxValue }));
         IFormCollection form;
         try
         {
-            request.HttpContext.Features.Set<Microsoft.AspNetCore.Http.Features.IFormFeature>(new Microsoft.AspNetCore.Http.Features.FormFeature(request,
-                new Microsoft.AspNetCore.Http.Features.FormOptions { MultipartBodyLengthLimit = maxRequestBytes, ValueCountLimit = maxBatchImages + 16 }));
             form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            bool tooLarge = e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase);
-            throw tooLarge ? ApiProblemException.TooLarge(e.Message) : ApiProblemException.BadRequest($"The multipart body is malformed: {e.Message}");
-        }
-        catch (IOException e)
-        {
-            throw ApiProblemException.BadRequest($"The multipart body could not be read: {e.Message}");
+            throw ApiProblemException.BadRequest("The multipart body is malformed.");
         }
 
         CheckBatchSize(form.Files.Count);
@@ -113,37 +128,38 @@ public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, int ma
             throw ApiProblemException.BadRequest("The form has no files; attach one or more images.");
         }
 
-        var images = new List<byte[]>(form.Files.Count);
+        var items = new List<Item>(form.Files.Count);
         for (int i = 0; i < form.Files.Count; i++)
         {
             var file = form.Files[i];
             using var content = new MemoryStream();
             await file.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
             byte[] bytes = content.ToArray();
+            string where = $"file {i} ({file.FileName})";
             bool raw = file.ContentType?.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase) == true && bytes.Length == 784;
-            images.Add(WithIndex(i, () => raw ? ImagePreprocessor.FromRawPixels(bytes) : preprocessor.FromEncodedImage(bytes), file.FileName));
+            items.Add(raw ? new Item(where, ImagePreprocessor.FromRawPixels(bytes), null) : new Item(where, null, bytes));
         }
 
-        return new ClassifyInput(images, true);
+        return items;
     }
 
     private void CheckBatchSize(int count)
     {
-        if (count > maxBatchImages)
+        if (count > options.MaxBatchImages)
         {
-            throw ApiProblemException.TooLarge($"{count} images in one request; the limit is {maxBatchImages}.");
+            throw ApiProblemException.TooLarge($"{count} images in one request; the limit is {options.MaxBatchImages}.");
         }
     }
 
-    private static byte[] WithIndex(int index, Func<byte[]> read, string? fileName = null)
+    /// <summary>In a batch, a refused image is named by its place in the request.</summary>
+    private static byte[] Named(string where, bool name, Func<byte[]> read)
     {
         try
         {
             return read();
         }
-        catch (ImageRejectedException e)
+        catch (ImageRejectedException e) when (name)
         {
-            string where = fileName is null ? $"images[{index}]" : $"file {index} ({fileName})";
             throw new ImageRejectedException(e.Reason, $"{where}: {e.Message}");
         }
     }
@@ -154,12 +170,12 @@ public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, int ma
         int i = 0;
         foreach (var item in array.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.Number)
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetDouble(out double value) || !double.IsFinite(value))
             {
-                throw new ImageRejectedException(ImageRejection.InvalidPixelValue, $"Pixel {i} is not a number.");
+                throw new ImageRejectedException(ImageRejection.InvalidPixelValue, $"Pixel {i} is not a finite number.");
             }
 
-            numbers[i++] = item.GetDouble();
+            numbers[i++] = value;
         }
 
         return numbers;

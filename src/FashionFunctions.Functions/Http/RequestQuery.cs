@@ -20,4 +20,16 @@ public static class RequestQuery
 
         return value;
     }
+
+    /// <summary>An optional true/false query parameter (absent: false); a 400 naming it otherwise.</summary>
+    public static bool Bool(HttpRequest request, string name)
+    {
+        string? text = request.Query[name];
+        if (text is null)
+        {
+            return false;
+        }
+
+        return bool.TryParse(text, out bool value) ? value : throw ApiProblemException.BadRequest($"?{name} must be true or false.", name);
+    }
 }

@@ -7,7 +7,10 @@ internal sealed record CliResult(int ExitCode, string StandardOutput, string Sta
 /// <summary>Runs the real CLI (the built fashion.dll) as a child process.</summary>
 internal static class CliRunner
 {
-    public static CliResult RunIn(string cliDirectory, params string[] args)
+    public static CliResult RunIn(string cliDirectory, params string[] args) =>
+        RunIn(cliDirectory, new Dictionary<string, string>(), args);
+
+    public static CliResult RunIn(string cliDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -19,6 +22,11 @@ internal static class CliRunner
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
         }
 
         using var process = Process.Start(start)!;

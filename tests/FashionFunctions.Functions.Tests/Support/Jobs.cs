@@ -15,8 +15,7 @@ public static class Jobs
 
     public static async Task<HttpAnswer> SubmitAsync(FunctionsApp app, string json = QuickJob, IDictionary<string, string>? headers = null)
     {
-        var request = HttpCall.Json(app.Services, "POST", "/api/training-jobs", json, headers: headers);
-        return await HttpCall.AnswerAsync(request, app.Create<TrainingJobsApi>().SubmitAsync(request, CancellationToken.None));
+        return await app.SendJsonAsync("POST", "/api/training-jobs", json, headers);
     }
 
     /// <summary>Receives the job's message as the Functions host would (base64-decoding) and hands it to the

@@ -12,6 +12,7 @@ public sealed class TrainedApp : FunctionsApp
         ["FashionFunctions:MaxRequestBytes"] = "200000",
         ["FashionFunctions:MaxBatchImages"] = "50",
         ["FashionFunctions:MaxImagePixels"] = "4000000",
+        ["FashionFunctions:MaxRequestPixels"] = "6000000",
     };
 
     public override async Task InitializeAsync()

@@ -125,9 +125,9 @@ function lineChart(container, title, series, { yMin, yMax, format = (v) => v.toF
       dot.append(svg("title", {}, `${s.name}, epoch ${p[0]}: ${format(p[1])}`));
       chart.append(dot);
     }
-    const lx = left + 8 + i * 130;
-    chart.append(svg("rect", { class: `s${i}`, x: lx, y: 19, width: 10, height: 3 }));
-    chart.append(svg("text", { x: lx + 14, y: 24 }, s.name));
+    const lx = left + 90 + i * 110;
+    chart.append(svg("rect", { class: `s${i}`, x: lx, y: 9, width: 12, height: 3 }));
+    chart.append(svg("text", { x: lx + 16, y: 14 }, s.name));
   });
   container.append(chart);
 }
@@ -407,10 +407,11 @@ const jobs = {
       batchSize: Number(data.get("batchSize")),
       learningRate: Number(data.get("learningRate")),
       seed: Number(data.get("seed")),
-      hiddenUnits: Number(data.get("hiddenUnits")),
-      validationSize: Number(data.get("validationSize")),
       promote: data.get("promote") === "on",
     };
+    // Absent fields take the server's defaults; these two are sent only when changed.
+    if (Number(data.get("hiddenUnits")) !== 128) body.hiddenUnits = Number(data.get("hiddenUnits"));
+    if (Number(data.get("validationSize")) !== 0) body.validationSize = Number(data.get("validationSize"));
     if (data.get("trainLimit")) body.trainLimit = Number(data.get("trainLimit"));
     try {
       const job = await api("api/training-jobs", {
@@ -566,7 +567,8 @@ const models = {
 async function showHealth() {
   const line = $("#health");
   try {
-    const response = await fetch("api/health/ready");
+    let response = await fetch("api/health/ready");
+    if (response.status === 404) response = await fetch("api/health");
     const body = await response.json().catch(() => ({}));
     line.textContent = response.ok
       ? `Ready · current model ${body.currentModelId || "none yet"}`

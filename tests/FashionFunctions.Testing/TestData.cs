@@ -1,6 +1,6 @@
 using FashionFunctions.Core.Data;
 
-namespace FashionFunctions.Functions.Tests.Support;
+namespace FashionFunctions.Testing;
 
 public static class TestData
 {

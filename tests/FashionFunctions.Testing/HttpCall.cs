@@ -6,10 +6,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit;
 
-namespace FashionFunctions.Functions.Tests.Support;
+namespace FashionFunctions.Testing;
 
-/// <summary>What a function answered, as the client would see it.</summary>
+/// <summary>What the app answered, as the client saw it.</summary>
 public sealed record HttpAnswer(int Status, string? ContentType, IHeaderDictionary Headers, string Body)
 {
     public JsonElement Json => JsonDocument.Parse(Body).RootElement;
@@ -22,9 +24,25 @@ public sealed record HttpAnswer(int Status, string? ContentType, IHeaderDictiona
         Assert.False(string.IsNullOrWhiteSpace(Json.GetProperty("title").GetString()));
         Assert.False(string.IsNullOrWhiteSpace(Json.GetProperty("detail").GetString()));
     }
+
+    public static async Task<HttpAnswer> FromAsync(HttpResponseMessage response)
+    {
+        var headers = new HeaderDictionary();
+        foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
+        {
+            headers[name] = values.ToArray();
+        }
+
+        return new HttpAnswer((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, headers,
+            await response.Content.ReadAsStringAsync());
+    }
 }
 
-/// <summary>Builds an ASP.NET Core request, calls a function method, and executes its result into a response.</summary>
+/// <summary>
+/// Calls a function method directly on an in-memory request (no socket), executing its result and mapping what it
+/// throws with the app's <see cref="ErrorMapping"/>, as the middleware does. Prefer <see cref="FunctionsApp.SendAsync(string, string, byte[], string, IDictionary{string, string})"/>:
+/// this is for a test that needs to hold the function's task (a stream it cancels).
+/// </summary>
 public static class HttpCall
 {
     public static HttpRequest Request(IServiceProvider services, string method, string path, string? query = null,
@@ -49,8 +67,8 @@ public static class HttpCall
     public static HttpRequest Json(IServiceProvider services, string method, string path, string json, string? query = null, IDictionary<string, string>? headers = null) =>
         Request(services, method, path, query, Encoding.UTF8.GetBytes(json), "application/json", headers);
 
-    /// <summary>A multipart/form-data request with one file per image.</summary>
-    public static HttpRequest Multipart(IServiceProvider services, string path, IEnumerable<(string FileName, string ContentType, byte[] Bytes)> files)
+    /// <summary>A multipart/form-data body with one file per image, and its content type.</summary>
+    public static (byte[] Body, string ContentType) Multipart(IEnumerable<(string FileName, string ContentType, byte[] Bytes)> files)
     {
         using var form = new MultipartFormDataContent();
         foreach (var (fileName, contentType, bytes) in files)
@@ -60,14 +78,22 @@ public static class HttpCall
             form.Add(part, "images", fileName);
         }
 
-        byte[] body = form.ReadAsByteArrayAsync().GetAwaiter().GetResult();
-        return Request(services, "POST", path, body: body, contentType: form.Headers.ContentType!.ToString());
+        return (form.ReadAsByteArrayAsync().GetAwaiter().GetResult(), form.Headers.ContentType!.ToString());
     }
 
     public static async Task<HttpAnswer> AnswerAsync(HttpRequest request, Task<IActionResult> invocation)
     {
-        var result = await invocation;
         var context = request.HttpContext;
+        IActionResult result;
+        try
+        {
+            result = await invocation;
+        }
+        catch (Exception e)
+        {
+            result = ErrorMapping.ToResult(e, context, NullLogger.Instance);
+        }
+
         await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new ActionDescriptor()));
         context.Response.Body.Position = 0;
         string body = await new StreamReader(context.Response.Body).ReadToEndAsync();

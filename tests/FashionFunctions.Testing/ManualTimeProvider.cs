@@ -1,4 +1,4 @@
-namespace FashionFunctions.Functions.Tests.Support;
+namespace FashionFunctions.Testing;
 
 /// <summary>Time that moves only when a test says so (the cache's revalidation interval).</summary>
 public sealed class ManualTimeProvider : TimeProvider

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using FashionFunctions.Core.Inference;
+using FashionFunctions.Core.Jobs;
+using FashionFunctions.Core.Modeling;
+using FashionFunctions.Core.Storage;
+using FashionFunctions.Core.Sweeps;
+using FashionFunctions.Core.Training;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+
+namespace FashionFunctions.Functions.Http;
+
+/// <summary>
+/// The one place where exceptions meet status codes: every error an HTTP function throws becomes RFC 7807
+/// problem details. The caller's faults are narrow exception types → 4xx with their message; everything else is
+/// ours → 500 (or 503 when storage is unreachable) with a correlation id (<c>traceId</c>, also in the log) and
+/// no internal text. Used by <see cref="ErrorMappingMiddleware"/> in the app and by the tests' in-process server.
+/// To add a case, add a narrow exception type and one line below.
+/// </summary>
+public static class ErrorMapping
+{
+    public const int RetryAfterSecondsWithoutModel = 30;
+    public const int RetryAfterSecondsStorageUnavailable = 5;
+
+    public static IActionResult ToResult(Exception exception, HttpContext http, ILogger logger)
+    {
+        string instance = http.Request.Path;
+        switch (exception)
+        {
+            case ApiProblemException p:
+                return ApiResponses.Problem(p.Status, p.Title, p.Message, instance, Field(p.Field), p.Headers);
+            case InvalidTrainingOptionsException o:
+                return ApiResponses.Problem(400, "Invalid request", o.Message, instance, Field(o.Field));
+            case InvalidSweepException s:
+                return ApiResponses.Problem(400, "Invalid request", s.Message, instance, Field(s.Field));
+            case InvalidPageTokenException t:
+                return ApiResponses.Problem(400, "Invalid request", t.Message, instance, Field("next"));
+            case ImageRejectedException r:
+                bool tooLarge = r.Reason is ImageRejection.TooManyPixels or ImageRejection.TooManyBytes;
+                return ApiResponses.Problem(tooLarge ? 413 : 400, tooLarge ? "Image too large" : "Invalid image", r.Message, instance,
+                    new Dictionary<string, object?> { ["reason"] = r.Reason.ToString() });
+            case ModelNotFoundException m:
+                return ApiResponses.Problem(404, "Model not found", m.Message, instance);
+            case TrainingJobNotFoundException j:
+                return ApiResponses.Problem(404, "Not found", j.Message, instance);
+            case SweepNotFoundException s:
+                return ApiResponses.Problem(404, "Not found", s.Message, instance);
+            case SweepFinishedException s:
+                return ApiResponses.Problem(409, "Sweep already finished", s.Message, instance,
+                    new Dictionary<string, object?> { ["sweepStatus"] = s.Status.ToString().ToLowerInvariant() });
+            case TrainingJobFinishedException f:
+                return ApiResponses.Problem(409, "Job already finished", f.Message, instance,
+                    new Dictionary<string, object?> { ["jobStatus"] = f.Status.ToString().ToLowerInvariant() });
+            case IdempotencyKeyReusedException k:
+                return ApiResponses.Problem(422, "Idempotency key reused", k.Message, instance);
+            case NoCurrentModelException n:
+                return ApiResponses.Problem(503, "No model yet", n.Message, instance, null, RetryAfter(RetryAfterSecondsWithoutModel));
+            case BadHttpRequestException b:
+                // Kestrel's own refusals (a body over its limit, a body cut short): the caller's fault, our words.
+                return ApiResponses.Problem(b.StatusCode, b.StatusCode == 413 ? "Request too large" : "Invalid request",
+                    b.StatusCode == 413 ? "The body is larger than the server accepts." : "The request could not be read.", instance);
+            case OperationCanceledException when http.RequestAborted.IsCancellationRequested:
+                return ApiResponses.Problem(499, "Client closed request", "The request was cancelled by the client.", instance);
+        }
+
+        string traceId = Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
+        if (TransientFaults.IsTransient(exception))
+        {
+            logger.LogWarning(exception, "Storage unavailable serving {Path} (traceId {TraceId})", instance, traceId);
+            return ApiResponses.Problem(503, "Storage unavailable", "The app's storage could not be reached; try again shortly.", instance,
+                TraceId(traceId), RetryAfter(RetryAfterSecondsStorageUnavailable));
+        }
+
+        logger.LogError(exception, "Error serving {Path} (traceId {TraceId})", instance, traceId);
+        string detail = exception is CorruptStoredDataException or InvalidModelException
+            ? "Data the app stored could not be read back; see the app's logs for this traceId."
+            : "An unexpected error occurred; see the app's logs for this traceId.";
+        return ApiResponses.Problem(500, "Internal error", detail, instance, TraceId(traceId));
+    }
+
+    private static Dictionary<string, object?>? Field(string? field) =>
+        string.IsNullOrEmpty(field) ? null : new Dictionary<string, object?> { ["field"] = field };
+
+    private static Dictionary<string, object?> TraceId(string traceId) => new() { ["traceId"] = traceId };
+
+    private static Dictionary<string, string> RetryAfter(int seconds) =>
+        new() { ["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+}

@@ -1,0 +1,32 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
+using Microsoft.Extensions.Logging;
+
+namespace FashionFunctions.Functions.Http;
+
+/// <summary>
+/// Turns what an HTTP function throws into its problem-details answer (<see cref="ErrorMapping"/>), so functions
+/// do not catch for themselves. Registered after ConfigureFunctionsWebApplication, it runs inside the ASP.NET Core
+/// integration's middleware, which then executes the result it sets. Other triggers' exceptions go on to the host
+/// (a queue message must fail to be retried).
+/// </summary>
+public sealed class ErrorMappingMiddleware(ILogger<ErrorMappingMiddleware> logger) : IFunctionsWorkerMiddleware
+{
+    public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (context.GetHttpContext() is { } http)
+        {
+            context.GetInvocationResult().Value = ErrorMapping.ToResult(Unwrapped(e), http, logger);
+        }
+    }
+
+    /// <summary>The worker may wrap a function's exception in its own; the function's is the one that counts.</summary>
+    private static Exception Unwrapped(Exception e) =>
+        e is AggregateException { InnerExceptions.Count: 1 } aggregate ? Unwrapped(aggregate.InnerException!)
+        : e.GetType().FullName == "Microsoft.Azure.Functions.Worker.FunctionInvocationException" && e.InnerException is { } inner ? inner
+        : e;
+}

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Text;
+using FashionFunctions.Testing;
+
+namespace FashionFunctions.Functions.Tests.Support;
+
+/// <summary>A worker as a child process (tests/FashionFunctions.JobWorker.TestHost) that a test can SIGKILL.</summary>
+public sealed class JobWorkerProcess : IDisposable
+{
+    private readonly Process process;
+    private readonly StringBuilder output = new();
+
+    private JobWorkerProcess(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Executable);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static string Executable =>
+        Path.Combine(RepoRoot.Path, "tests", "FashionFunctions.JobWorker.TestHost", "bin",
+            AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release", "net10.0", "job-worker.dll");
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    /// <summary>One delivery of <paramref name="message"/>.</summary>
+    public static JobWorkerProcess Run(string connection, string message, int dequeueCount, double heartbeatSeconds, double claimExpirySeconds) =>
+        new([connection, Invariant(heartbeatSeconds), Invariant(claimExpirySeconds), "run", message, dequeueCount.ToString()]);
+
+    /// <summary>Receives from the training queue until killed, as a Functions instance would.</summary>
+    public static JobWorkerProcess Serve(string connection, double heartbeatSeconds, double claimExpirySeconds) =>
+        new([connection, Invariant(heartbeatSeconds), Invariant(claimExpirySeconds), "serve"]);
+
+    public async Task<string> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cancel.Token);
+        process.WaitForExit(); // drains the redirected output
+        return Output;
+    }
+
+    /// <summary>SIGKILL: no finally blocks, no last writes.</summary>
+    public void Kill()
+    {
+        process.Kill();
+        process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill();
+        }
+
+        process.Dispose();
+    }
+
+    private static string Invariant(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,126 @@
+using FashionFunctions.Core.Jobs;
+using FashionFunctions.Core.Storage;
+using FashionFunctions.Functions.Tests.Support;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace FashionFunctions.Functions.Tests;
+
+/// <summary>
+/// Workers as child processes killed with SIGKILL in the middle of a job: the job resumes from its last
+/// checkpoint in a fresh process, succeeds once, and ends with the weights of a run never interrupted.
+/// Times are compressed: heartbeat every second, claims lapse after 3 s.
+/// </summary>
+public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
+{
+    private const double HeartbeatSeconds = 1;
+    private const double ClaimExpirySeconds = 3;
+    private const string Options = """{"epochs": 4, "trainLimit": 10000, "seed": 9}""";
+
+    [Fact]
+    public async Task A_worker_killed_after_epoch_k_is_resumed_by_a_fresh_process_from_epoch_k_plus_1_with_identical_weights()
+    {
+        string id = (await Jobs.SubmitAsync(app, Options)).Json.GetProperty("id").GetString()!;
+        string message = (await Jobs.ReceiveAsync(app, id)).Body.ToString(); // held, as the host holds an in-flight message
+
+        var killed = await RunAndKillAfterAnEpochAsync(id, message);
+        int k = killed.Epoch;
+
+        await WaitForClaimToLapseAsync(killed);
+        using var second = JobWorkerProcess.Run(app.ConnectionString, message, dequeueCount: 2, HeartbeatSeconds, ClaimExpirySeconds);
+        string output = await second.WaitForExitAsync(TimeSpan.FromMinutes(3));
+
+        Assert.Contains("outcome: Succeeded", output);
+        Assert.Contains($"resuming after epoch {k} from its checkpoint", output);
+        var job = await Jobs.RecordAsync(app, id);
+        await AssertResumedAsync(job, killed);
+    }
+
+    [Fact]
+    public async Task The_watchdog_re_enqueues_a_killed_run_and_another_worker_resumes_it()
+    {
+        string id = (await Jobs.SubmitAsync(app, Options)).Json.GetProperty("id").GetString()!;
+        string message = (await Jobs.ReceiveAsync(app, id)).Body.ToString(); // stays invisible: only the watchdog can help
+        var killed = await RunAndKillAfterAnEpochAsync(id, message);
+
+        using var worker = JobWorkerProcess.Serve(app.ConnectionString, HeartbeatSeconds, ClaimExpirySeconds);
+        var watchdog = new JobWatchdog(app.Get<TableJobStore>(), app.Get<TrainingJobQueue>(),
+            new JobLifecycleOptions { ClaimExpiry = TimeSpan.FromSeconds(ClaimExpirySeconds) }, TimeProvider.System, NullLogger<JobWatchdog>.Instance);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        bool requeued = false;
+        TrainingJob job;
+        while ((job = await Jobs.RecordAsync(app, id)).Status != TrainingJobStatus.Succeeded)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the job was not resumed and finished within 3 minutes:\n" + worker.Output);
+            requeued |= (await watchdog.RunOnceAsync()).Contains(id); // the timer, its period compressed to a second
+            await Task.Delay(1000);
+        }
+
+        while (!worker.Output.Contains("outcome: Succeeded", StringComparison.Ordinal)) // the run's last step (checkpoint clean-up) done
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the worker did not finish its run:\n" + worker.Output);
+            await Task.Delay(100);
+        }
+
+        Assert.True(requeued);
+        Assert.Contains($"resuming after epoch {killed.Epoch} from its checkpoint", worker.Output);
+        await AssertResumedAsync(job, killed);
+    }
+
+    /// <summary>Starts a worker on the job, SIGKILLs it once an epoch's checkpoint is recorded (before the last
+    /// epoch), and returns the record as the dead worker left it.</summary>
+    private async Task<TrainingJob> RunAndKillAfterAnEpochAsync(string id, string message)
+    {
+        using var first = JobWorkerProcess.Run(app.ConnectionString, message, dequeueCount: 1, HeartbeatSeconds, ClaimExpirySeconds);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while ((await Jobs.RecordAsync(app, id)) is not { Epoch: >= 1, Checkpoint: not null })
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the worker did not complete an epoch within 3 minutes:\n" + first.Output);
+            await Task.Delay(20);
+        }
+
+        first.Kill();
+        var killed = await Jobs.RecordAsync(app, id);
+        Assert.Equal(TrainingJobStatus.Running, killed.Status);
+        Assert.InRange(killed.Epoch, 1, 3); // killed mid-job, after epoch k
+        Assert.Equal(1, killed.Attempts);
+        return killed;
+    }
+
+    private static async Task WaitForClaimToLapseAsync(TrainingJob killed)
+    {
+        var lapse = killed.HeartbeatAt!.Value + TimeSpan.FromSeconds(ClaimExpirySeconds + 0.5) - DateTimeOffset.UtcNow;
+        if (lapse > TimeSpan.Zero)
+        {
+            await Task.Delay(lapse);
+        }
+    }
+
+    private static Task<Core.Modeling.ModelArtifact>? uninterrupted;
+
+    /// <summary>The same job trained in one go (once for the class: both tests compare with it).</summary>
+    private Task<Core.Modeling.ModelArtifact> UninterruptedRunAsync()
+    {
+        lock (typeof(WorkerCrashTests))
+        {
+            return uninterrupted ??= Task.Run(async () => await Jobs.ModelAsync(app, (await Jobs.TrainAsync(app, Options)).ModelId!));
+        }
+    }
+
+    private async Task AssertResumedAsync(TrainingJob job, TrainingJob killed)
+    {
+        Assert.Equal(TrainingJobStatus.Succeeded, job.Status);
+        Assert.Equal(2, job.Attempts);
+        Assert.Equal(Enumerable.Range(1, 4), job.Metrics.Select(m => m.Epoch));
+        // Epochs 1..k were not trained again: their metrics (wall times included) are the killed run's.
+        Assert.Equal(killed.Metrics.Take(killed.Epoch), job.Metrics.Take(killed.Epoch));
+        Assert.Empty(await app.Get<CheckpointStore>().ListAsync(job.Id));
+
+        var expected = (await UninterruptedRunAsync()).Weights.Tensors;
+        var resumed = (await Jobs.ModelAsync(app, job.ModelId!)).Weights.Tensors;
+        Assert.Equal(expected.Select(t => t.Name), resumed.Select(t => t.Name));
+        foreach (var (e, r) in expected.Zip(resumed))
+        {
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.AsBytes(e.Values.AsSpan()).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Values.AsSpan())), $"{e.Name} differs from the uninterrupted run's");
+        }
+    }
+}
