@@ -17,7 +17,7 @@ internal static class CliErrors
         var (code, message) = exception switch
         {
             CommandParseException or CommandRuntimeException => (UsageError, exception.Message),
-            ArgumentException or FormatException or Core.Training.InvalidTrainingOptionsException => (UsageError, exception.Message),
+            ArgumentException or FormatException or Core.Training.InvalidTrainingOptionsException or Core.Sweeps.InvalidSweepException => (UsageError, exception.Message),
             InvalidDatasetException or InvalidModelException or ImageRejectedException or TorchUnavailableException => (Failure, exception.Message),
             OperationCanceledException => (130, "Cancelled."),
             IOException or UnauthorizedAccessException => (Failure, exception.Message),

@@ -7,6 +7,7 @@ app.Configure(config =>
 {
     config.SetApplicationName("fashion");
     config.AddCommand<TrainCommand>("train").WithDescription("Train the model and save model.safetensors + manifest.json.");
+    config.AddCommand<SweepCommand>("sweep").WithDescription("Train a grid of hyperparameters one point at a time; keep the winner by validation accuracy.");
     config.AddCommand<EvaluateCommand>("evaluate").WithDescription("Evaluate a saved model on the test set.");
     config.AddCommand<ClassifyCommand>("classify").WithDescription("Classify image files with a saved model.");
     config.AddCommand<SeedCommand>("seed").WithDescription("Upload the dataset into the app's blob storage (Azurite by default).");

@@ -4,6 +4,7 @@ using Azure.Storage.Queues;
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Storage;
+using FashionFunctions.Core.Sweeps;
 using FashionFunctions.JobWorker.TestHost;
 
 // job-worker <connection-string> <heartbeat-seconds> <claim-expiry-seconds> run <message-json> <dequeue-count>
@@ -25,16 +26,20 @@ var lifecycle = new JobLifecycleOptions
 var blobs = new BlobServiceClient(connection);
 var queues = new QueueServiceClient(connection, TrainingJobQueue.ClientOptions());
 var datasets = blobs.GetBlobContainerClient(StorageNames.DatasetContainer);
+var tables = new TableServiceClient(connection);
+var jobs = new TableJobStore(tables);
+var models = new BlobModelRegistry(blobs.GetBlobContainerClient(StorageNames.ModelContainer));
 var runner = new TrainingJobRunner(
-    new TableJobStore(new TableServiceClient(connection)),
-    new BlobModelRegistry(blobs.GetBlobContainerClient(StorageNames.ModelContainer)),
+    jobs,
+    models,
     new CheckpointStore(blobs.GetBlobContainerClient(StorageNames.CheckpointContainer)),
     new TrainingJobQueue(queues),
     () => new SeedingDatasetSource(new BlobDatasetSource(datasets), new DatasetBlobSeeder(datasets, new StdoutLogger<DatasetBlobSeeder>()),
         () => new LocalDirectoryDatasetSource(LocalDirectoryDatasetSource.DebianPackageDirectory)),
     lifecycle,
     TimeProvider.System,
-    new StdoutLogger<TrainingJobRunner>());
+    new StdoutLogger<TrainingJobRunner>(),
+    new SweepRecorder(new TableSweepStore(tables), jobs, models, TimeProvider.System, new StdoutLogger<SweepRecorder>()));
 
 if (args[3] == "run")
 {

@@ -23,7 +23,8 @@ public sealed class TrainingJobRunner(
     Func<IDatasetSource> datasetSource,
     JobLifecycleOptions lifecycle,
     TimeProvider time,
-    ILogger<TrainingJobRunner> logger)
+    ILogger<TrainingJobRunner> logger,
+    Sweeps.SweepRecorder? sweeps = null)
 {
     public async Task<JobOutcome> RunAsync(string messageText, long dequeueCount, int maxDequeueCount, CancellationToken cancellationToken)
     {
@@ -42,10 +43,26 @@ public sealed class TrainingJobRunner(
         var (claim, outcome) = await ClaimAsync(message, cancellationToken).ConfigureAwait(false);
         if (claim is null)
         {
+            if (outcome is (JobOutcome.FailedPermanently or JobOutcome.AlreadyFinished) && sweeps is not null)
+            {
+                await sweeps.JobEndedAsync(message.JobId, CancellationToken.None).ConfigureAwait(false);
+            }
+
             return outcome;
         }
 
-        return await RunClaimedAsync(claim, message, dequeueCount, maxDequeueCount, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await RunClaimedAsync(claim, message, dequeueCount, maxDequeueCount, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // A sweep's point: the run that finished it brings the sweep's record up to date.
+            if (claim.Job.SweepId is not null && sweeps is not null)
+            {
+                await sweeps.JobEndedAsync(message.JobId, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>One model id per job: a takeover publishes under the same id, never a second model.</summary>

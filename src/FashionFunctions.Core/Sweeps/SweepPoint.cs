@@ -8,8 +8,7 @@ public sealed record SweepPoint(int Index, double LearningRate, int BatchSize, i
     /// <summary>Weights and biases of both layers at this width: the selection rule's tie-breaker.</summary>
     public long ParameterCount => ParametersAt(HiddenUnits);
 
-    public static long ParametersAt(int hiddenUnits) =>
-        (FashionMlp.Inputs + 1L) * hiddenUnits + (hiddenUnits + 1L) * FashionMlp.Outputs;
+    public static long ParametersAt(int hiddenUnits) => FashionMlp.ParameterCountFor(hiddenUnits);
 
     /// <summary>Same hyperparameters (the index aside): running both would only repeat work.</summary>
     internal bool SameSettingsAs(SweepPoint other) =>

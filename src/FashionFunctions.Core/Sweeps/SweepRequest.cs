@@ -1,3 +1,4 @@
+using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Training;
 
 namespace FashionFunctions.Core.Sweeps;
@@ -39,14 +40,16 @@ public sealed record SweepRequest
         }
 
         int validationSize = ValidationSize ?? DefaultValidationSize;
-        if (validationSize is < 1 or >= FashionMnistTrainingImages)
+        if (validationSize < 1)
         {
-            throw new InvalidSweepException("validationSize", $"a sweep chooses its winner on held-out images: must be between 1 and {FashionMnistTrainingImages - 1}, not {validationSize}.");
+            throw new InvalidSweepException("validationSize", $"a sweep chooses its winner on held-out images: must be at least 1, not {validationSize}.");
         }
+
+        CheckInRange("validationSize", o => o with { ValidationSize = validationSize });
 
         if (TrainLimit is int limit)
         {
-            CheckInRange("trainLimit", o => o with { TrainLimit = limit });
+            CheckInRange("trainLimit", o => o with { TrainLimit = limit, ValidationSize = validationSize });
         }
 
         if (Grid is null && Points is null)
@@ -96,9 +99,7 @@ public sealed record SweepRequest
         return new SweepPlan(distinct, budget, Promote ?? false, validationSize, TrainLimit);
     }
 
-    private const int FashionMnistTrainingImages = 60_000;
-    private const int DefaultHiddenUnits = 128;
-    private const int MaxHiddenUnits = 4096;
+    private const int DefaultHiddenUnits = FashionMlp.HiddenUnits;
     private static readonly TrainingOptions Defaults = new();
 
     private static void ExpandGrid(SweepGrid grid, int budget, List<SweepPoint> into)
@@ -214,13 +215,7 @@ public sealed record SweepRequest
         }
     }
 
-    private static void CheckHiddenUnits(string field, int hiddenUnits)
-    {
-        if (hiddenUnits is < 1 or > MaxHiddenUnits)
-        {
-            throw new InvalidSweepException(field, $"must be between 1 and {MaxHiddenUnits}, not {hiddenUnits}.");
-        }
-    }
+    private static void CheckHiddenUnits(string field, int hiddenUnits) => CheckInRange(field, o => o with { HiddenUnits = hiddenUnits });
 
     private static InvalidSweepException OverBudget(long points, int budget) =>
         new("budget", points > MaxBudget

@@ -7,6 +7,7 @@ using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Storage;
+using FashionFunctions.Core.Sweeps;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,7 +49,11 @@ public static class ServiceRegistration
             () => DatasetSource(sp),
             sp.GetRequiredService<JobLifecycleOptions>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<TrainingJobRunner>>()));
+            sp.GetRequiredService<ILogger<TrainingJobRunner>>(),
+            sp.GetRequiredService<SweepRecorder>()));
+        services.AddSingleton(sp => new TableSweepStore(sp.GetRequiredService<TableServiceClient>()));
+        services.AddSingleton<SweepRecorder>();
+        services.AddSingleton<SweepService>();
 
         services.AddSingleton(sp =>
         {

@@ -44,6 +44,11 @@ public static class ErrorMapping
                 return ApiResponses.Problem(404, "Model not found", m.Message, instance);
             case TrainingJobNotFoundException j:
                 return ApiResponses.Problem(404, "Not found", j.Message, instance);
+            case SweepNotFoundException s:
+                return ApiResponses.Problem(404, "Not found", s.Message, instance);
+            case SweepFinishedException s:
+                return ApiResponses.Problem(409, "Sweep already finished", s.Message, instance,
+                    new Dictionary<string, object?> { ["sweepStatus"] = s.Status.ToString().ToLowerInvariant() });
             case TrainingJobFinishedException f:
                 return ApiResponses.Problem(409, "Job already finished", f.Message, instance,
                     new Dictionary<string, object?> { ["jobStatus"] = f.Status.ToString().ToLowerInvariant() });
