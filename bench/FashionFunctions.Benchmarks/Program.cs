@@ -12,6 +12,19 @@ if (args is ["--child", var childKind, var childPath, var childLabel])
     return RequestCostBenchmarks.RunChild(childKind, childPath, childLabel);
 }
 
+if (args is ["--step-budget", ..])
+{
+    var budgetData = await FashionMnistLoader.LoadAsync(new LocalDirectoryDatasetSource(LocalDirectoryDatasetSource.DebianPackageDirectory));
+    var budget = StepBudget.Run(budgetData, new TrainingOptions());
+    Console.WriteLine($"{budget.MicrosecondsPerStep:F1} µs/step timed, {budget.UntimedStepMicroseconds:F1} untimed");
+    foreach (var phase in budget.Phases)
+    {
+        Console.WriteLine($"  {phase.Phase,-28} {phase.MicrosecondsPerStep,7:F1} µs  {phase.Share,6:P1}");
+    }
+
+    return 0;
+}
+
 if (args.Contains(SweepScaleReport.Flag))
 {
     return SweepScaleReport.Run(args);

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Modeling;
 using static TorchSharp.torch;
@@ -9,15 +10,23 @@ namespace FashionFunctions.Core.Training;
 
 /// <summary>
 /// One training step of <see cref="FashionMlp"/> without autograd or per-step allocations. The four parameters
-/// live in one flat tensor (as do their gradients), so that Adam is a single fused, vectorised pass over flat
-/// memory. The matrix products run in libtorch, in place into preallocated tensors; the gradients of this
-/// two-layer network are written out directly; everything element-wise over a batch or the parameters runs
-/// in C# over the tensors' own memory. The mathematics is exactly PyTorch's: softmax cross-entropy averaged
-/// over the batch, and <c>torch.optim.Adam</c> (no weight decay, no AMSGrad).
-/// The batch is gathered from the pixel bytes straight into a preallocated input tensor, so an epoch allocates
-/// nothing. Splitting Adam over two .NET threads, or making libtorch's OpenMP workers sleep at once, measured
-/// slower on 2 cores: the workers and our threads then fight for the cores and for their caches.
+/// live in one flat tensor (as do their gradients), so that Adam is a vectorised pass over flat memory. The matrix
+/// products run in libtorch, single-threaded, in place into preallocated tensors; the gradients of this two-layer
+/// network are written out directly; everything element-wise runs in C# over the tensors' own memory. The
+/// mathematics is exactly PyTorch's: softmax cross-entropy averaged over the batch, and <c>torch.optim.Adam</c>
+/// (no weight decay, no AMSGrad).
 /// </summary>
+/// <remarks>
+/// <para>The hidden units are split into two fixed halves (<see cref="HiddenSlice"/>). Everything but the softmax
+/// is independent per half — the hidden activations, the partial logits, both weight gradients, Adam — so two
+/// threads each own one half and meet at two barriers a step: once the batch is gathered, and once both partial
+/// logits exist. libtorch's own OpenMP threads are not used: on two cores they spun against this code, and at
+/// batch 32 a product split inside libtorch gained less than the spinning cost (see the README's performance
+/// section). The split is part of the arithmetic, not of the threading, so one thread or two give bit-identical
+/// weights.</para>
+/// <para>The batch is gathered from the pixel bytes straight into one of two preallocated input tensors, taken in
+/// turn, so an epoch allocates nothing and the next step's gather never waits for this step's last reader.</para>
+/// </remarks>
 internal sealed class FusedAdamTrainer : IDisposable
 {
     private const int Inputs = FashionMlp.Inputs;
@@ -26,52 +35,68 @@ internal sealed class FusedAdamTrainer : IDisposable
 
     private readonly TrainingOptions options;
     private readonly int hiddenUnits;
-    private readonly int w1Offset, b1Offset, w2Offset, b2Offset;
+    private readonly int b1Offset, w2Offset, b2Offset;
     private readonly float[] firstMoment;
     private readonly float[] secondMoment;
     private readonly Tensor parameters;
     private readonly Tensor gradients;
-    private readonly Tensor w1, b1, w2, b2, w1T, w2T;
+    private readonly Tensor w1, b1, w2, b2;
     private readonly Tensor gradW1, b1Gradient, gradW2, b2Gradient;
+    private readonly HiddenSlice[] slices;
     private readonly Dictionary<int, BatchBuffers> buffers = [];
     private readonly Pinned parameterMemory;
     private readonly Pinned gradientMemory;
+    private readonly SpinBarrier barrier;
+    private readonly Thread? helper;
     private long step;
+
+    // The step handed to the helper thread: written by the caller's thread before it bumps dispatched.
+    private FashionMnistSplit? pendingSplit;
+    private ReadOnlyMemory<int> pendingBatch;
+    private int pendingParity;
+    private AdamUpdate pendingUpdate;
+    private long dispatched, completed;
+    private volatile bool stopping;
+    private int parity;
 
     /// <param name="initial">The model whose parameters (and width) training starts from.</param>
     /// <param name="options">The Adam hyperparameters.</param>
-    /// <param name="batchSizes">Every batch size <see cref="Step(Tensor, ReadOnlySpan{byte})"/> will see (the last
-    /// batch may be smaller); their work tensors are allocated here, once.</param>
-    public FusedAdamTrainer(FashionMlp initial, TrainingOptions options, IEnumerable<int> batchSizes)
+    /// <param name="batchSizes">Every batch size a step will see (the last batch may be smaller); their work
+    /// tensors are allocated here, once.</param>
+    /// <param name="threads">Threads a gathered step runs on: 1, or 2 (one per half of the hidden units). By
+    /// default 2 when the machine has two cores or more.</param>
+    public FusedAdamTrainer(FashionMlp initial, TrainingOptions options, IEnumerable<int> batchSizes, int? threads = null)
     {
         this.options = options;
         hiddenUnits = initial.Width;
         int count = FashionMlp.ParameterCountFor(hiddenUnits);
-        w1Offset = 0;
-        b1Offset = w1Offset + hiddenUnits * Inputs;
+        b1Offset = hiddenUnits * Inputs;
         w2Offset = b1Offset + hiddenUnits;
         b2Offset = w2Offset + Outputs * hiddenUnits;
         firstMoment = new float[count];
         secondMoment = new float[count];
         parameters = zeros(count);
         gradients = zeros(count);
-        w1 = Matrix(parameters, w1Offset, hiddenUnits, Inputs);
+        w1 = Matrix(parameters, 0, hiddenUnits, Inputs);
         b1 = parameters.narrow(0, b1Offset, hiddenUnits);
         w2 = Matrix(parameters, w2Offset, Outputs, hiddenUnits);
         b2 = parameters.narrow(0, b2Offset, Outputs);
-        w1T = w1.t();
-        w2T = w2.t();
-        gradW1 = Matrix(gradients, w1Offset, hiddenUnits, Inputs);
+        gradW1 = Matrix(gradients, 0, hiddenUnits, Inputs);
         b1Gradient = gradients.narrow(0, b1Offset, hiddenUnits);
         gradW2 = Matrix(gradients, w2Offset, Outputs, hiddenUnits);
         b2Gradient = gradients.narrow(0, b2Offset, Outputs);
-        foreach (var t in new[] { parameters, gradients, w1, b1, w2, b2, w1T, w2T, gradW1, b1Gradient, gradW2, b2Gradient })
+        foreach (var t in new[] { parameters, gradients, w1, b1, w2, b2, gradW1, b1Gradient, gradW2, b2Gradient })
         {
             t.DetachFromDisposeScope(); // owned by this object, whatever scope constructs it
         }
+
+        int firstHalf = hiddenUnits / 2;
+        slices = hiddenUnits < 2
+            ? [new HiddenSlice(this, 0, 0, hiddenUnits)]
+            : [new HiddenSlice(this, 0, 0, firstHalf), new HiddenSlice(this, 1, firstHalf, hiddenUnits - firstHalf)];
         foreach (int size in batchSizes.Append(EvaluationChunk).Distinct())
         {
-            buffers[size] = new BatchBuffers(size, hiddenUnits, b1, b2);
+            buffers[size] = new BatchBuffers(size, slices, b2);
         }
 
         parameterMemory = new Pinned(parameters);
@@ -83,12 +108,23 @@ internal sealed class FusedAdamTrainer : IDisposable
             w2.copy_(initial.Output.weight!);
             b2.copy_(initial.Output.bias!);
         }
+
+        int threadCount = Math.Min(slices.Length, threads ?? Math.Min(2, Environment.ProcessorCount));
+        barrier = new SpinBarrier(threadCount);
+        if (threadCount > 1)
+        {
+            helper = new Thread(HelperLoop) { IsBackground = true, Name = "FusedAdamTrainer helper" };
+            helper.Start();
+        }
     }
 
     public int HiddenUnits => hiddenUnits;
 
     /// <summary>The number of Adam steps taken so far (Adam's t).</summary>
     public long AdamStep => step;
+
+    /// <summary>When set, every gathered step adds the time of each of its phases (on the caller's thread) here.</summary>
+    internal StepPhaseTimes? Phases { get; set; }
 
     /// <summary>The current parameters, [width×784 weights, width, 10×width, 10] as views of the flat tensor.</summary>
     public (Tensor W1, Tensor B1, Tensor W2, Tensor B2) Parameters => (w1, b1, w2, b2);
@@ -99,10 +135,11 @@ internal sealed class FusedAdamTrainer : IDisposable
 
     public ModelWeights Weights()
     {
+        Quiesce();
         float[] flat = parameterMemory.Span.ToArray();
         return ModelWeights.FromTensors(
         [
-            new NamedTensor("hidden.weight", [hiddenUnits, Inputs], flat[w1Offset..b1Offset]),
+            new NamedTensor("hidden.weight", [hiddenUnits, Inputs], flat[..b1Offset]),
             new NamedTensor("hidden.bias", [hiddenUnits], flat[b1Offset..w2Offset]),
             new NamedTensor("output.weight", [Outputs, hiddenUnits], flat[w2Offset..b2Offset]),
             new NamedTensor("output.bias", [Outputs], flat[b2Offset..]),
@@ -112,6 +149,7 @@ internal sealed class FusedAdamTrainer : IDisposable
     /// <summary>Copies the flat parameters and both Adam moments out (each as long as the parameters).</summary>
     public void CopyStateTo(Span<float> parametersOut, Span<float> firstMomentOut, Span<float> secondMomentOut)
     {
+        Quiesce();
         parameterMemory.Span.CopyTo(parametersOut);
         firstMoment.CopyTo(firstMomentOut);
         secondMoment.CopyTo(secondMomentOut);
@@ -120,6 +158,7 @@ internal sealed class FusedAdamTrainer : IDisposable
     /// <summary>Continues from a saved state: the flat parameters, both moments and Adam's step count.</summary>
     public void RestoreState(ReadOnlySpan<float> savedParameters, ReadOnlySpan<float> savedFirstMoment, ReadOnlySpan<float> savedSecondMoment, long adamStep)
     {
+        Quiesce();
         int count = firstMoment.Length;
         if (savedParameters.Length != count || savedFirstMoment.Length != count || savedSecondMoment.Length != count)
         {
@@ -134,7 +173,8 @@ internal sealed class FusedAdamTrainer : IDisposable
 
     /// <summary>
     /// One Adam step on a batch: <paramref name="x"/> is [batch, 784] pixels scaled to [0, 1], contiguous.
-    /// Returns the batch's summed loss and the number it classified right before the update.
+    /// Runs on the caller's thread alone. Returns the batch's summed loss and the number it classified right
+    /// before the update.
     /// </summary>
     public (double LossSum, int Correct) Step(Tensor x, ReadOnlySpan<byte> labels)
     {
@@ -143,65 +183,202 @@ internal sealed class FusedAdamTrainer : IDisposable
         return outcome;
     }
 
-    /// <summary>One Adam step on the images <paramref name="batch"/> of <paramref name="split"/>, gathered into
-    /// this trainer's own input buffer.</summary>
-    public (double LossSum, int Correct) Step(FashionMnistSplit split, ReadOnlySpan<int> batch)
+    /// <summary>One Adam step on the images <paramref name="batch"/> of <paramref name="split"/>, gathered into this
+    /// trainer's own input buffer, on all of its threads. Returns when the caller's half is done; the helper may
+    /// still be finishing its own, which the next step (or any read of the state) waits for.</summary>
+    public (double LossSum, int Correct) Step(FashionMnistSplit split, ReadOnlyMemory<int> batch)
     {
+        Phases?.StartStep();
+        barrier.ThrowIfBroken();
         var b = BuffersFor(batch.Length);
-        Span<float> input = b.InputMemory.Span;
-        Span<byte> labels = b.Labels;
-        for (int i = 0; i < batch.Length; i++)
+        parity ^= 1;
+        if (helper is null)
         {
-            ScalePixels(split.Image(batch[i]), input.Slice(i * Inputs, Inputs));
-            labels[i] = split.Labels[batch[i]];
+            Gather(split, batch.Span, b, parity, 0, batch.Length);
+            Phases?.End(StepPhase.Gather);
+            return Step(b.Input[parity], b.Labels[parity]);
         }
 
-        return Step(b.Input, labels);
+        var update = NextAdamStep();
+        pendingSplit = split;
+        pendingBatch = batch;
+        pendingParity = parity;
+        pendingUpdate = update;
+        Interlocked.Increment(ref dispatched);
+        try
+        {
+            return RunSlice(slices[0], split, batch.Span, b, parity, update);
+        }
+        catch (Exception e)
+        {
+            barrier.Break(e); // the helper, waiting for this thread at a barrier, stops instead of hanging
+            throw;
+        }
     }
 
     /// <summary>How many images of <paramref name="split"/> the current parameters classify right.</summary>
     public int CountCorrect(FashionMnistSplit split)
     {
+        Quiesce();
         var b = buffers[EvaluationChunk];
-        Span<float> input = b.InputMemory.Span;
+        Span<float> input = b.InputMemory[0].Span;
         int correct = 0;
         for (int start = 0; start < split.Count; start += EvaluationChunk)
         {
             int length = Math.Min(EvaluationChunk, split.Count - start);
             ScalePixels(split.Pixels.AsSpan(start * Inputs, length * Inputs), input[..(length * Inputs)]);
-            Forward(b, b.Input);
-            ReadOnlySpan<float> logits = b.LogitsMemory.Span;
+            foreach (var slice in slices)
+            {
+                slice.Forward(b, b.Input[0]);
+            }
+
+            Span<float> logits = b.Slices[0].DLogitsMemory.Span;
             for (int i = 0; i < length; i++)
             {
-                correct += ArgMax(logits.Slice(i * Outputs, Outputs)) == split.Labels[start + i] ? 1 : 0;
+                var row = logits.Slice(i * Outputs, Outputs);
+                SumLogits(b, i, row);
+                correct += ArgMax(row) == split.Labels[start + i] ? 1 : 0;
             }
         }
 
         return correct;
     }
 
-    /// <summary>The loss and its gradient for a batch (into <see cref="Gradients"/>), without updating anything.</summary>
+    /// <summary>The loss and its gradient for a batch (into <see cref="Gradients"/>), without updating anything,
+    /// on the caller's thread alone.</summary>
     internal (double LossSum, int Correct) ComputeGradients(Tensor x, ReadOnlySpan<byte> labels)
     {
-        int batch = labels.Length;
-        var b = BuffersFor(batch);
-        Forward(b, x);
+        Quiesce();
+        var b = BuffersFor(labels.Length);
+        foreach (var slice in slices)
+        {
+            slice.Forward(b, x);
+        }
 
-        // Loss and its gradient: d(logits) = (softmax − one-hot) / batch, written over the logits.
-        Span<float> logits = b.LogitsMemory.Span;
-        Span<float> grads = gradientMemory.Span;
-        Span<float> gradB2 = grads.Slice(b2Offset, Outputs);
-        gradB2.Clear();
+        Phases?.End(StepPhase.ForwardProducts);
+        (double LossSum, int Correct) outcome = default;
+        foreach (var slice in slices)
+        {
+            var sliceOutcome = LossGradient(slice, b, labels);
+            outcome = slice.Index == 0 ? sliceOutcome : outcome;
+        }
+
+        Phases?.End(StepPhase.SoftmaxLoss);
+        foreach (var slice in slices)
+        {
+            slice.Backward(b, x, Phases);
+        }
+
+        return outcome;
+    }
+
+    /// <summary>One step of torch.optim.Adam with the current <see cref="Gradients"/>, on the caller's thread.</summary>
+    internal void ApplyAdam()
+    {
+        var update = NextAdamStep();
+        foreach (var slice in slices)
+        {
+            slice.Adam(update);
+        }
+
+        Phases?.End(StepPhase.Adam);
+    }
+
+    /// <summary>One thread's share of a gathered step: its rows of the gather, then its half of the model.</summary>
+    private (double LossSum, int Correct) RunSlice(HiddenSlice slice, FashionMnistSplit split, ReadOnlySpan<int> batch, BatchBuffers b, int inputParity, AdamUpdate update)
+    {
+        int half = batch.Length / 2;
+        if (slice.Index == 0)
+        {
+            Gather(split, batch, b, inputParity, 0, half);
+        }
+        else
+        {
+            Gather(split, batch, b, inputParity, half, batch.Length);
+        }
+
+        var phases = slice.Index == 0 ? Phases : null;
+        barrier.SignalAndWait();
+        phases?.End(StepPhase.Gather);
+        var x = b.Input[inputParity];
+        slice.Forward(b, x);
+        phases?.End(StepPhase.ForwardProducts);
+        barrier.SignalAndWait();
+        var outcome = LossGradient(slice, b, b.Labels[inputParity].AsSpan(0, batch.Length));
+        phases?.End(StepPhase.SoftmaxLoss);
+        slice.Backward(b, x, phases);
+        slice.Adam(update);
+        phases?.End(StepPhase.Adam);
+        return outcome;
+    }
+
+    private void HelperLoop()
+    {
+        set_num_threads(1); // libtorch's thread count is per thread (OpenMP and MKL read this thread's own)
+        var spin = new ShortWait();
+        while (true)
+        {
+            while (Volatile.Read(ref dispatched) == completed && !stopping)
+            {
+                spin.SpinOnce();
+            }
+
+            if (stopping)
+            {
+                return;
+            }
+
+            spin = new ShortWait();
+            try
+            {
+                var split = pendingSplit!;
+                var batch = pendingBatch;
+                RunSlice(slices[1], split, batch.Span, buffers[batch.Length], pendingParity, pendingUpdate);
+            }
+            catch (Exception e)
+            {
+                barrier.Break(e);
+            }
+
+            Volatile.Write(ref completed, completed + 1);
+        }
+    }
+
+    /// <summary>Waits until the helper has finished every step handed to it.</summary>
+    private void Quiesce()
+    {
+        var spin = new ShortWait();
+        while (Volatile.Read(ref completed) != Volatile.Read(ref dispatched))
+        {
+            spin.SpinOnce();
+        }
+
+        barrier.ThrowIfBroken();
+    }
+
+    /// <summary>d(logits) = (softmax − one-hot) / batch for the whole batch, into the slice's own copy; slice 0
+    /// also writes the output bias's gradient and returns the summed loss and the number classified right.</summary>
+    private (double LossSum, int Correct) LossGradient(HiddenSlice slice, BatchBuffers b, ReadOnlySpan<byte> labels)
+    {
+        int batch = labels.Length;
+        Span<float> logits = b.Slices[slice.Index].DLogitsMemory.Span;
+        Span<float> gradB2 = gradientMemory.Span.Slice(b2Offset, Outputs);
+        bool first = slice.Index == 0;
+        if (first)
+        {
+            gradB2.Clear();
+        }
+
         double lossSum = 0;
         int correct = 0;
         float inverseBatch = 1f / batch;
         for (int i = 0; i < batch; i++)
         {
             var row = logits.Slice(i * Outputs, Outputs);
+            SumLogits(b, i, row);
             int label = labels[i];
             int argmax = ArgMax(row);
             float max = row[argmax];
-            correct += argmax == label ? 1 : 0;
             float sum = 0;
             for (int c = 0; c < Outputs; c++)
             {
@@ -209,58 +386,80 @@ internal sealed class FusedAdamTrainer : IDisposable
                 sum += row[c];
             }
 
-            lossSum += Math.Log(sum) - Math.Log(row[label]);
+            if (first)
+            {
+                correct += argmax == label ? 1 : 0;
+                lossSum += Math.Log(sum) - Math.Log(row[label]);
+            }
+
             float inverseSum = 1f / sum;
             for (int c = 0; c < Outputs; c++)
             {
                 float g = (row[c] * inverseSum - (c == label ? 1f : 0f)) * inverseBatch;
                 row[c] = g;
-                gradB2[c] += g;
+                if (first)
+                {
+                    gradB2[c] += g;
+                }
             }
         }
 
-        // Backward through the output layer (libtorch): dW2 = dLogitsᵀ·hidden, dHidden = dLogits·W2.
-        gradW2.addmm_(b.LogitsT, b.Hidden, 0, 1);
-        b.GradHidden.addmm_(b.Logits, w2, 0, 1);
-
-        // Through the ReLU, and the hidden bias's gradient.
-        Span<float> hidden = b.HiddenMemory.Span;
-        Span<float> gradHidden = b.GradHiddenMemory.Span;
-        Span<float> gradB1 = grads.Slice(b1Offset, hiddenUnits);
-        gradB1.Clear();
-        for (int i = 0; i < batch; i++)
-        {
-            var gh = gradHidden.Slice(i * hiddenUnits, hiddenUnits);
-            MaskWhereZero(gh, hidden.Slice(i * hiddenUnits, hiddenUnits));
-            System.Numerics.Tensors.TensorPrimitives.Add(gradB1, gh, gradB1);
-        }
-
-        gradW1.addmm_(b.GradHiddenT, x, 0, 1);
         return (lossSum, correct);
     }
 
-    /// <summary>One step of torch.optim.Adam with the current <see cref="Gradients"/>.</summary>
-    internal void ApplyAdam() => NextAdamStep().Update(parameterMemory.Span, firstMoment, secondMoment, 0, gradientMemory.Span);
-
-    /// <summary>hidden = relu(x·W1ᵀ + b1), logits = hidden·W2ᵀ + b2 (libtorch, in place), for x's rows.</summary>
-    private void Forward(BatchBuffers b, Tensor x)
+    /// <summary>Row <paramref name="i"/>'s logits: the slices' partial logits (slice 0's include b2), always added
+    /// in slice order. b2 is read only by slice 0's forward pass, so its update never races a reader.</summary>
+    private static void SumLogits(BatchBuffers b, int i, Span<float> row)
     {
-        b.Hidden.copy_(b.B1Rows);
-        b.Hidden.addmm_(x, w1T, 1, 1);
-        b.Hidden.relu_();
-        b.Logits.copy_(b.B2Rows);
-        b.Logits.addmm_(b.Hidden, w2T, 1, 1);
+        b.Slices[0].PartialLogitsMemory.Span.Slice(i * Outputs, Outputs).CopyTo(row);
+        foreach (var s in b.Slices.AsSpan(1))
+        {
+            System.Numerics.Tensors.TensorPrimitives.Add(row, s.PartialLogitsMemory.Span.Slice(i * Outputs, Outputs), row);
+        }
+    }
+
+    private static void Gather(FashionMnistSplit split, ReadOnlySpan<int> batch, BatchBuffers b, int inputParity, int from, int to)
+    {
+        Span<float> input = b.InputMemory[inputParity].Span;
+        byte[] labels = b.Labels[inputParity];
+        for (int i = from; i < to; i++)
+        {
+            ScalePixels(split.Image(batch[i]), input.Slice(i * Inputs, Inputs));
+            labels[i] = split.Labels[batch[i]];
+        }
     }
 
     private BatchBuffers BuffersFor(int batch) => buffers.TryGetValue(batch, out var b)
         ? b
         : throw new ArgumentException($"No work tensors for a batch of {batch}; pass its size to the constructor.", nameof(batch));
 
-    /// <summary>Pixel bytes to floats in [0, 1], rounded exactly as <see cref="PixelTensors.FromBytes"/> rounds them.</summary>
-    private static void ScalePixels(ReadOnlySpan<byte> pixels, Span<float> scaled)
+    /// <summary>Pixel bytes to floats in [0, 1], rounded exactly as <see cref="PixelTensors.FromBytes"/> rounds
+    /// them (an exact conversion, then one correctly rounded division).</summary>
+    internal static void ScalePixels(ReadOnlySpan<byte> pixels, Span<float> scaled)
     {
-        System.Numerics.Tensors.TensorPrimitives.ConvertTruncating(pixels, scaled);
-        System.Numerics.Tensors.TensorPrimitives.Divide(scaled, 255f, scaled);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var divisor = Vector256.Create(255f);
+            for (; i <= pixels.Length - Vector256<byte>.Count; i += Vector256<byte>.Count)
+            {
+                var bytes = Vector256.Create(pixels.Slice(i, Vector256<byte>.Count));
+                var (low, high) = Vector256.Widen(bytes);
+                int k = i;
+                foreach (var shorts in (ReadOnlySpan<Vector256<ushort>>)[low, high])
+                {
+                    var (a, c) = Vector256.Widen(shorts);
+                    Vector256.Divide(Vector256.ConvertToSingle(a.AsInt32()), divisor).CopyTo(scaled.Slice(k, 8));
+                    Vector256.Divide(Vector256.ConvertToSingle(c.AsInt32()), divisor).CopyTo(scaled.Slice(k + 8, 8));
+                    k += 16;
+                }
+            }
+        }
+
+        for (; i < pixels.Length; i++)
+        {
+            scaled[i] = pixels[i] / 255f;
+        }
     }
 
     private static int ArgMax(ReadOnlySpan<float> row)
@@ -290,6 +489,45 @@ internal sealed class FusedAdamTrainer : IDisposable
             (float)options.Epsilon);
     }
 
+    private static Tensor Matrix(Tensor flat, int offset, int rows, int columns)
+    {
+        using var range = flat.narrow(0, offset, rows * columns);
+        return range.view(rows, columns);
+    }
+
+    public void Dispose()
+    {
+        if (helper is not null)
+        {
+            try
+            {
+                Quiesce();
+            }
+            catch (InvalidOperationException)
+            {
+                // the failure was reported by the step that met it
+            }
+
+            stopping = true;
+            helper.Join();
+        }
+
+        foreach (var b in buffers.Values)
+        {
+            b.Dispose();
+        }
+
+        foreach (var slice in slices)
+        {
+            slice.Dispose();
+        }
+
+        foreach (var t in new[] { gradW1, b1Gradient, gradW2, b2Gradient, w1, b1, w2, b2, parameters, gradients })
+        {
+            t.Dispose();
+        }
+    }
+
     /// <summary>torch.optim.Adam's update for one step t, over any range of the flat buffers:
     /// m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε). Like torch, 1−β is
     /// computed in double before rounding to float: 1 − 0.999f is 1.3e-5 away from 0.001f.</summary>
@@ -303,11 +541,12 @@ internal sealed class FusedAdamTrainer : IDisposable
     {
         private const float Tiny = 1e-30f;
 
-        public void Update(Span<float> parameters, Span<float> firstMoment, Span<float> secondMoment, int offset, ReadOnlySpan<float> gradient)
+        public void Update(Span<float> parameters, Span<float> firstMoment, Span<float> secondMoment, int offset, ReadOnlySpan<float> gradients, int length)
         {
-            var p = parameters.Slice(offset, gradient.Length);
-            var m = firstMoment.Slice(offset, gradient.Length);
-            var v = secondMoment.Slice(offset, gradient.Length);
+            var p = parameters.Slice(offset, length);
+            var m = firstMoment.Slice(offset, length);
+            var v = secondMoment.Slice(offset, length);
+            var gradient = gradients.Slice(offset, length);
             int i = 0;
             if (Vector.IsHardwareAccelerated)
             {
@@ -349,31 +588,236 @@ internal sealed class FusedAdamTrainer : IDisposable
         }
     }
 
-    private static void MaskWhereZero(Span<float> gradient, ReadOnlySpan<float> activation)
+    /// <summary>
+    /// A contiguous range of hidden units and everything that depends on it alone: its rows of W1 and b1, its
+    /// columns of W2, their gradients, and its part of the logits.
+    /// </summary>
+    private sealed class HiddenSlice : IDisposable
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
+        private readonly FusedAdamTrainer trainer;
+        private readonly Tensor w1T, w2, w2T, gradW1, gradW2;
+
+        public HiddenSlice(FusedAdamTrainer trainer, int index, int first, int count)
         {
-            var gv = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var av = MemoryMarshal.Cast<float, Vector<float>>(activation);
-            for (int k = 0; k < gv.Length; k++)
+            this.trainer = trainer;
+            Index = index;
+            First = first;
+            Count = count;
+            using (var rows = trainer.w1.narrow(0, first, count))
             {
-                gv[k] = Vector.ConditionalSelect(Vector.GreaterThan(av[k], Vector<float>.Zero), gv[k], Vector<float>.Zero);
+                w1T = rows.t();
             }
 
-            i = gv.Length * Vector<float>.Count;
+            B1 = trainer.b1.narrow(0, first, count);
+            w2 = trainer.w2.narrow(1, first, count);
+            w2T = w2.t();
+            gradW1 = trainer.gradW1.narrow(0, first, count);
+            gradW2 = trainer.gradW2.narrow(1, first, count);
+            foreach (var t in new[] { w1T, B1, w2, w2T, gradW1, gradW2 })
+            {
+                t.DetachFromDisposeScope();
+            }
         }
 
-        for (; i < gradient.Length; i++)
+        public int Index { get; }
+        public int First { get; }
+        public int Count { get; }
+        public Tensor B1 { get; }
+
+        /// <summary>hidden = relu(x·W1ᵀ + b1) and partial logits = hidden·W2ᵀ over this slice's units (plus b2 in
+        /// slice 0).</summary>
+        public void Forward(BatchBuffers b, Tensor x)
         {
-            gradient[i] = activation[i] > 0 ? gradient[i] : 0;
+            var own = b.Slices[Index];
+            own.Hidden.copy_(own.B1Rows);
+            own.Hidden.addmm_(x, w1T, 1, 1);
+            own.Hidden.relu_();
+            if (own.B2Rows is { } b2Rows)
+            {
+                own.PartialLogits.copy_(b2Rows);
+                own.PartialLogits.addmm_(own.Hidden, w2T, 1, 1);
+            }
+            else
+            {
+                own.PartialLogits.addmm_(own.Hidden, w2T, 0, 1);
+            }
+        }
+
+        /// <summary>From this slice's copy of d(logits): dW2 = dLogitsᵀ·hidden, dHidden = dLogits·W2 through the
+        /// ReLU, db1, and dW1 = dHiddenᵀ·x, for this slice's units.</summary>
+        public void Backward(BatchBuffers b, Tensor x, StepPhaseTimes? phases)
+        {
+            var own = b.Slices[Index];
+            gradW2.addmm_(own.DLogitsT, own.Hidden, 0, 1);
+            own.GradHidden.addmm_(own.DLogits, w2, 0, 1);
+            phases?.End(StepPhase.OutputBackwardProducts);
+
+            Span<float> hidden = own.HiddenMemory.Span;
+            Span<float> gradHidden = own.GradHiddenMemory.Span;
+            Span<float> gradB1 = trainer.gradientMemory.Span.Slice(trainer.b1Offset + First, Count);
+            gradB1.Clear();
+            for (int i = 0; i < own.Batch; i++)
+            {
+                var gh = gradHidden.Slice(i * Count, Count);
+                MaskWhereZero(gh, hidden.Slice(i * Count, Count));
+                System.Numerics.Tensors.TensorPrimitives.Add(gradB1, gh, gradB1);
+            }
+
+            phases?.End(StepPhase.ReluAndHiddenBias);
+            gradW1.addmm_(own.GradHiddenT, x, 0, 1);
+            phases?.End(StepPhase.InputWeightGradientProduct);
+        }
+
+        /// <summary>Adam over this slice's parameters: its W1 rows and b1 entries, its W2 columns (one run per
+        /// output row), and, for slice 0, b2.</summary>
+        public void Adam(AdamUpdate update)
+        {
+            var p = trainer.parameterMemory.Span;
+            var g = trainer.gradientMemory.Span;
+            float[] m = trainer.firstMoment, v = trainer.secondMoment;
+            update.Update(p, m, v, First * Inputs, g, Count * Inputs);
+            update.Update(p, m, v, trainer.b1Offset + First, g, Count);
+            for (int o = 0; o < Outputs; o++)
+            {
+                update.Update(p, m, v, trainer.w2Offset + o * trainer.hiddenUnits + First, g, Count);
+            }
+
+            if (Index == 0)
+            {
+                update.Update(p, m, v, trainer.b2Offset, g, Outputs);
+            }
+        }
+
+        private static void MaskWhereZero(Span<float> gradient, ReadOnlySpan<float> activation)
+        {
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var gv = MemoryMarshal.Cast<float, Vector<float>>(gradient);
+                var av = MemoryMarshal.Cast<float, Vector<float>>(activation);
+                for (int k = 0; k < gv.Length; k++)
+                {
+                    gv[k] = Vector.ConditionalSelect(Vector.GreaterThan(av[k], Vector<float>.Zero), gv[k], Vector<float>.Zero);
+                }
+
+                i = gv.Length * Vector<float>.Count;
+            }
+
+            for (; i < gradient.Length; i++)
+            {
+                gradient[i] = activation[i] > 0 ? gradient[i] : 0;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { w1T, B1, w2, w2T, gradW1, gradW2 })
+            {
+                t.Dispose();
+            }
         }
     }
 
-    private static Tensor Matrix(Tensor flat, int offset, int rows, int columns)
+    /// <summary>One slice's work tensors for one batch size.</summary>
+    private sealed class SliceBuffers : IDisposable
     {
-        using var range = flat.narrow(0, offset, rows * columns);
-        return range.view(rows, columns);
+        public SliceBuffers(int batch, HiddenSlice slice, Tensor? b2)
+        {
+            Batch = batch;
+            Hidden = zeros(batch, slice.Count);
+            GradHidden = zeros(batch, slice.Count);
+            PartialLogits = zeros(batch, Outputs);
+            DLogits = zeros(batch, Outputs);
+            DLogitsT = DLogits.t();
+            GradHiddenT = GradHidden.t();
+            using (var row = slice.B1.unsqueeze(0))
+            {
+                B1Rows = row.expand(batch, slice.Count);
+            }
+
+            if (b2 is not null)
+            {
+                using var row = b2.unsqueeze(0);
+                B2Rows = row.expand(batch, Outputs);
+                B2Rows.DetachFromDisposeScope();
+            }
+
+            foreach (var t in All)
+            {
+                t.DetachFromDisposeScope();
+            }
+
+            HiddenMemory = new Pinned(Hidden);
+            GradHiddenMemory = new Pinned(GradHidden);
+            PartialLogitsMemory = new Pinned(PartialLogits);
+            DLogitsMemory = new Pinned(DLogits);
+        }
+
+        public int Batch { get; }
+        public Tensor Hidden { get; }
+        public Tensor GradHidden { get; }
+        public Tensor GradHiddenT { get; }
+        public Tensor PartialLogits { get; }
+
+        /// <summary>The full logits, then d(logits): each slice keeps its own copy, so neither waits for the other.</summary>
+        public Tensor DLogits { get; }
+        public Tensor DLogitsT { get; }
+        public Tensor B1Rows { get; }
+
+        /// <summary>b2 broadcast over the batch, in slice 0 only.</summary>
+        public Tensor? B2Rows { get; }
+        public Pinned HiddenMemory { get; }
+        public Pinned GradHiddenMemory { get; }
+        public Pinned PartialLogitsMemory { get; }
+        public Pinned DLogitsMemory { get; }
+
+        private Tensor[] All => [Hidden, GradHidden, GradHiddenT, PartialLogits, DLogits, DLogitsT, B1Rows];
+
+        public void Dispose()
+        {
+            foreach (var t in All)
+            {
+                t.Dispose();
+            }
+
+            B2Rows?.Dispose();
+        }
+    }
+
+    /// <summary>The tensors a step of one batch size works in, allocated once: two inputs (taken in turn) and
+    /// each slice's own.</summary>
+    private sealed class BatchBuffers : IDisposable
+    {
+        public BatchBuffers(int batch, IReadOnlyList<HiddenSlice> slices, Tensor b2)
+        {
+            Input = [zeros(batch, Inputs), zeros(batch, Inputs)];
+            foreach (var t in Input)
+            {
+                t.DetachFromDisposeScope();
+            }
+
+            InputMemory = [new Pinned(Input[0]), new Pinned(Input[1])];
+            Labels = [new byte[batch], new byte[batch]];
+            Slices = slices.Select(s => new SliceBuffers(batch, s, s.Index == 0 ? b2 : null)).ToArray();
+        }
+
+        public Tensor[] Input { get; }
+        public Pinned[] InputMemory { get; }
+        public byte[][] Labels { get; }
+        public SliceBuffers[] Slices { get; }
+
+        public void Dispose()
+        {
+            foreach (var t in Input)
+            {
+                t.Dispose();
+            }
+
+            foreach (var s in Slices)
+            {
+                s.Dispose();
+            }
+        }
     }
 
     /// <summary>The tensor's memory, fetched once: libtorch never moves a tensor's storage while it lives.</summary>
@@ -383,76 +827,5 @@ internal sealed class FusedAdamTrainer : IDisposable
         private readonly int length = (int)tensor.numel();
 
         public Span<float> Span => new(start, length);
-    }
-
-    public void Dispose()
-    {
-        foreach (var b in buffers.Values)
-        {
-            b.Dispose();
-        }
-
-        foreach (var t in new[] { w1T, w2T, gradW1, b1Gradient, gradW2, b2Gradient, w1, b1, w2, b2, parameters, gradients })
-        {
-            t.Dispose();
-        }
-    }
-
-    /// <summary>The per-batch-size tensors a step works in, allocated once.</summary>
-    private sealed class BatchBuffers : IDisposable
-    {
-        public BatchBuffers(int batch, int hiddenUnits, Tensor b1, Tensor b2)
-        {
-            Input = zeros(batch, Inputs);
-            Labels = new byte[batch];
-            Hidden = zeros(batch, hiddenUnits);
-            GradHidden = zeros(batch, hiddenUnits);
-            Logits = zeros(batch, Outputs);
-            LogitsT = Logits.t();
-            GradHiddenT = GradHidden.t();
-            using (var row = b1.unsqueeze(0))
-            {
-                B1Rows = row.expand(batch, hiddenUnits);
-            }
-
-            using (var row = b2.unsqueeze(0))
-            {
-                B2Rows = row.expand(batch, Outputs);
-            }
-            foreach (var t in All)
-            {
-                t.DetachFromDisposeScope();
-            }
-
-            InputMemory = new Pinned(Input);
-            HiddenMemory = new Pinned(Hidden);
-            GradHiddenMemory = new Pinned(GradHidden);
-            LogitsMemory = new Pinned(Logits);
-        }
-
-        public Pinned InputMemory { get; }
-        public Pinned HiddenMemory { get; }
-        public Pinned GradHiddenMemory { get; }
-        public Pinned LogitsMemory { get; }
-
-        public Tensor Input { get; }
-        public byte[] Labels { get; }
-        public Tensor Hidden { get; }
-        public Tensor GradHidden { get; }
-        public Tensor Logits { get; }
-        public Tensor LogitsT { get; }
-        public Tensor GradHiddenT { get; }
-        public Tensor B1Rows { get; }
-        public Tensor B2Rows { get; }
-
-        private Tensor[] All => [Input, Hidden, GradHidden, Logits, LogitsT, GradHiddenT, B1Rows, B2Rows];
-
-        public void Dispose()
-        {
-            foreach (var t in All)
-            {
-                t.Dispose();
-            }
-        }
     }
 }

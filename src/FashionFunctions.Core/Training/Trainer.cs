@@ -48,6 +48,26 @@ public static class Trainer
         }
 
         TorchRuntime.EnsureAvailable();
+        int libtorchThreads = get_num_threads();
+        set_num_threads(1); // for this thread only: FusedAdamTrainer runs its own threads
+        try
+        {
+            return Train(dataset, options, progress, resumeFrom, onEpochCompleted, cancellationToken);
+        }
+        finally
+        {
+            set_num_threads(libtorchThreads);
+        }
+    }
+
+    private static TrainingResult Train(
+        FashionMnistDataset dataset,
+        TrainingOptions options,
+        IProgress<TrainingProgress>? progress,
+        TrainingCheckpoint? resumeFrom,
+        Action<TrainingCheckpoint>? onEpochCompleted,
+        CancellationToken cancellationToken)
+    {
         var (train, validation) = Split(dataset.Train, options);
         var test = options.TestLimit is int e ? dataset.Test.Take(e) : dataset.Test;
 
@@ -76,7 +96,7 @@ public static class Trainer
                 cancellationToken.ThrowIfCancellationRequested();
                 int start = s * options.BatchSize;
                 int length = Math.Min(options.BatchSize, train.Count - start);
-                var (batchLoss, batchCorrect) = trainer.Step(train, order.AsSpan(start, length));
+                var (batchLoss, batchCorrect) = trainer.Step(train, order.AsMemory(start, length));
                 lossSum += batchLoss;
                 correct += batchCorrect;
                 if ((s + 1) % reportEvery == 0 && s + 1 < steps)

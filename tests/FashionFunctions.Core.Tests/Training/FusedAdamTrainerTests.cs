@@ -176,6 +176,42 @@ public class FusedAdamTrainerTests(FashionMnistFixture fixture, ITestOutputHelpe
         Assert.Equal(initial.Output.bias!.data<float>().ToArray(), weights["output.bias"].Values);
     }
 
+    /// <summary>
+    /// The two threads of a gathered step each own half of the hidden units and meet at barriers; the halves are
+    /// part of the arithmetic, so running both on one thread must give the same bits. A race (a half reading
+    /// what the other is updating) shows up here as a difference. libtorch runs single-threaded on the calling
+    /// thread, as <see cref="Trainer"/> runs it.
+    /// </summary>
+    [Theory]
+    [InlineData(32, 128)]
+    [InlineData(7, 33)]
+    public void Gathered_steps_on_two_threads_give_the_bits_of_one_thread(int batch, int width) => WithThreads(1, () =>
+    {
+        var options = new TrainingOptions { HiddenUnits = width };
+        var train = fixture.Dataset.Train;
+        var order = new int[train.Count];
+        EpochOrder.Fill(options.Seed, 1, order);
+
+        byte[] Run(int threads)
+        {
+            using var generator = new Generator(3);
+            using var initial = new FashionMlp(width, generator);
+            using var fused = new FusedAdamTrainer(initial, options, [batch], threads);
+            double lossSum = 0;
+            for (int step = 0; step < 300; step++)
+            {
+                lossSum += fused.Step(train, order.AsMemory(step * batch, batch)).LossSum;
+            }
+
+            Assert.True(lossSum > 0);
+            return SafeTensorsFile.Write(fused.Weights().Tensors);
+        }
+
+        byte[] one = Run(1);
+        Assert.Equal(one, Run(2));
+        Assert.Equal(one, Run(2));
+    });
+
     public static TheoryData<int, long, int> Cases() => new()
     {
         { 32, 42, 1 },
