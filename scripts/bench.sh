@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_dotnet
 ensure_dataset
+ensure_azurite
 apt_install python3-torch python3-sklearn
 say "Building the benchmark (Release)"
 dotnet build "$REPO_ROOT/bench/FashionFunctions.Benchmarks" -c Release --verbosity quiet -nologo

@@ -13,12 +13,14 @@ public class ClassifyLimitsTests(TrainedApp app) : IClassFixture<TrainedApp>
 {
     private const int MaxRequestBytes = 200_000; // TrainedApp's setting
 
-    public static byte[] FlatPng(int width, int height)
+    public static byte[] FlatPng(int width, int height) => Flat(width, height, SKEncodedImageFormat.Png);
+
+    private static byte[] Flat(int width, int height, SKEncodedImageFormat format)
     {
         using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque));
         bitmap.Erase(SKColors.Black);
         using var image = SKImage.FromBitmap(bitmap);
-        return image.Encode(SKEncodedImageFormat.Png, 100).ToArray();
+        return image.Encode(format, 100).ToArray();
     }
 
     private async Task<HttpAnswer> PostChunkedAsync(byte[] body, string contentType)
@@ -61,6 +63,21 @@ public class ClassifyLimitsTests(TrainedApp app) : IClassFixture<TrainedApp>
         var three = await app.SendJsonAsync("POST", "api/classify", JsonSerializer.Serialize(new { images = new[] { image, image, image } }));
         three.AssertProblem(413);
         Assert.StartsWith("images[2]:", three.Json.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Jpegs_are_charged_their_reduced_scale_decode_so_more_fit_than_pngs_of_their_size()
+    {
+        // 1900×1900 (3.6 MP) each: three PNGs cost 10.8 MP of decoding, over the 6 MP budget; three JPEGs are
+        // decoded at an eighth of their side (238×238) and charged that plus a sixteenth of 3.6 MP each.
+        string jpeg = Convert.ToBase64String(Flat(1900, 1900, SKEncodedImageFormat.Jpeg));
+        string png = Convert.ToBase64String(FlatPng(1900, 1900));
+
+        var jpegs = await app.SendJsonAsync("POST", "api/classify", JsonSerializer.Serialize(new { images = new[] { jpeg, jpeg, jpeg } }));
+        var pngs = await app.SendJsonAsync("POST", "api/classify", JsonSerializer.Serialize(new { images = new[] { png, png, png } }));
+
+        Assert.Equal(200, jpegs.Status);
+        pngs.AssertProblem(413);
     }
 
     [Fact]

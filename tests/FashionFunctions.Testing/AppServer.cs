@@ -81,6 +81,9 @@ public sealed class AppServer : IAsyncDisposable
         {
             [ServiceRegistration.StorageConnection] = storageConnectionString,
             ["FashionFunctions:DatasetSeedSource"] = "/usr/share/datasets/fashion-mnist",
+            // Off unless a test asks for it: its background storage calls would race tests that count or
+            // fail storage calls, or that expect no model to be loaded before their first request.
+            ["FashionFunctions:WarmUpOnStart"] = "false",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

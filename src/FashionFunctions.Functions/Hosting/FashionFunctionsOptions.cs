@@ -27,9 +27,15 @@ public sealed class FashionFunctionsOptions
     [Range(1, 10_000)]
     public int MaxBatchImages { get; set; } = 256;
 
-    /// <summary>The most decoded pixels one classify request may cost, summed over its images (413 beyond it).</summary>
+    /// <summary>The most pixels decoding one classify request's images may produce, summed over its images and
+    /// counted at the scale each is decoded at (413 beyond it). This is what bounds a request's CPU time: the
+    /// benchmark sends the costliest request these limits let through.</summary>
     [Range(784, 400_000_000)]
-    public long MaxRequestPixels { get; set; } = 32_000_000;
+    public long MaxRequestPixels { get; set; } = 12_000_000;
+
+    /// <summary>Whether a starting worker loads the current model and runs the classify path once in the
+    /// background (<see cref="ModelWarmUp"/>), so that its first request does not pay for it.</summary>
+    public bool WarmUpOnStart { get; set; } = true;
 
     /// <summary>How many images a worker decodes at once; more wait their turn.</summary>
     [Range(1, 256)]

@@ -65,6 +65,8 @@ public static class ServiceRegistration
                 sp.GetRequiredService<ILogger<ModelCache>>());
         });
         services.AddSingleton<ReadinessProbe>();
+        services.AddSingleton<ModelWarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<ModelWarmUp>());
         services.AddSingleton<Http.DecodeGate>();
         services.AddSingleton(sp =>
         {

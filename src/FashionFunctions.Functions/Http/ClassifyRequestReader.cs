@@ -51,7 +51,7 @@ public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, Decode
 
     private async Task<IReadOnlyList<byte[]>> DecodeAsync(List<Item> items, CancellationToken cancellationToken)
     {
-        var budget = new PixelBudget(options.MaxRequestPixels, preprocessor.Limits.MaxPixels);
+        var budget = new PixelBudget(preprocessor, options.MaxRequestPixels);
         foreach (var item in items.Where(i => i.Encoded is not null))
         {
             budget.Charge(item.Encoded!, item.Where);

@@ -1,20 +1,25 @@
-using SkiaSharp;
+using FashionFunctions.Core.Inference;
 
 namespace FashionFunctions.Functions.Http;
 
 /// <summary>
-/// One request's allowance of decoded pixels, charged with each encoded image's declared size (read from its
-/// header, before any decoding) so that a batch of images each under the per-image limit cannot add up to an
-/// expensive request. An image over the per-image limit is not charged: the preprocessor refuses it by name.
+/// One request's allowance of decoding work, charged before anything is decoded with what each encoded image's
+/// decode will cost (<see cref="EncodedImageInfo.DecodeCostPixels"/>: the full size for PNG, GIF and BMP; for JPEG
+/// and WebP, decoded at reduced scale, far less), so that a batch of images each under the per-image limit cannot add up to an
+/// expensive request. An image the preprocessor refuses is not charged: it is refused by name when decoded.
 /// </summary>
-public sealed class PixelBudget(long maxRequestPixels, long maxImagePixels)
+public sealed class PixelBudget(ImagePreprocessor preprocessor, long maxRequestPixels)
 {
     private long spent;
 
     public void Charge(byte[] encoded, string where)
     {
-        long pixels = DeclaredPixels(encoded);
-        if (pixels > maxImagePixels)
+        long pixels;
+        try
+        {
+            pixels = preprocessor.Inspect(encoded).DecodeCostPixels;
+        }
+        catch (ImageRejectedException)
         {
             return;
         }
@@ -22,14 +27,7 @@ public sealed class PixelBudget(long maxRequestPixels, long maxImagePixels)
         spent += pixels;
         if (spent > maxRequestPixels)
         {
-            throw ApiProblemException.TooLarge($"{where}: the images of this request add up to more than {maxRequestPixels} pixels; send fewer or smaller images per request.");
+            throw ApiProblemException.TooLarge($"{where}: decoding the images of this request would cost more than decoding {maxRequestPixels} pixels; send fewer or smaller images per request (JPEG and WebP are decoded at reduced scale and cost far less).");
         }
-    }
-
-    private static long DeclaredPixels(byte[] encoded)
-    {
-        using var stream = new SKMemoryStream(encoded);
-        using var codec = SKCodec.Create(stream);
-        return codec is null ? 0 : (long)codec.Info.Width * codec.Info.Height;
     }
 }

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using FashionFunctions.Core.Data;
+using FashionFunctions.Core.Modeling;
+using FashionFunctions.Core.Storage;
+using FashionFunctions.Functions.Hosting;
+using FashionFunctions.Testing;
+using Azure.Storage.Blobs;
+using SkiaSharp;
+
+namespace FashionFunctions.Benchmarks;
+
+/// <summary>A fresh worker-like process from <c>Main</c> to its first answers. The first request is sent the
+/// moment the process listens, while the model is still being fetched in the background.</summary>
+internal sealed record ColdStart(
+    double ProcessStartToMainMilliseconds,
+    double MainToReadyMilliseconds,
+    double FirstClassifyMilliseconds,
+    double MainToFirstAnswerMilliseconds,
+    double WarmClassifyP50Milliseconds,
+    double NewModelFromBlobMilliseconds,
+    double WorkingSetAfterMiB,
+    bool LibtorchLoaded);
+
+/// <summary>What one request cost the process serving it: CPU and wall time, the process's peak working set
+/// while it ran (runtime included), and the answer.</summary>
+internal sealed record RequestCost(string Case, int Status, double CpuMilliseconds, double WallMilliseconds, double PeakWorkingSetMiB, long RequestBytes, bool LibtorchLoaded);
+
+internal sealed record ServingResults(ColdStart ColdStart, IReadOnlyList<RequestCost> Requests);
+
+/// <summary>
+/// Serving measured the way an instance meets it: each case in a fresh process that hosts the app's HTTP
+/// functions with the app's own service registration (<see cref="AppServer"/>: Kestrel in place of the Functions
+/// host) against a real Azurite, with the model in blob storage, warm-up on as in the app. The cold start is timed
+/// from the process's start to <c>Main</c>, to listening, to the answer of a classification sent at that moment
+/// (the model fetched from blob by the warm-up or by the request, whichever comes first), to a second model loaded
+/// on demand. Each request at an input limit is sent, after one small warm-up request, to a process of its
+/// own, so that its CPU time and peak memory are its own.
+/// </summary>
+internal static class ServingBenchmarks
+{
+    public static async Task<ServingResults> RunAsync(ModelArtifact current, ModelArtifact other, FashionMnistSplit test)
+    {
+        await using var azurite = new AzuriteProcess();
+        await azurite.InitializeAsync();
+        var models = new BlobModelRegistry(new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(StorageNames.ModelContainer));
+        await models.SaveAsync(current);
+        await models.SaveAsync(other);
+        await models.PromoteAsync(current.Manifest.ModelId);
+
+        string directory = Path.Combine(Path.GetTempPath(), "fashion-serving-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var limits = new FashionFunctionsOptions();
+            var requests = LimitRequests.Write(directory, limits, test);
+            var coldStart = JsonSerializer.Deserialize<ColdStart>(Child("cold-start", azurite.ConnectionString, other.Manifest.ModelId, Path.Combine(directory, "small.png")))!;
+            var costs = requests
+                .Select(r => JsonSerializer.Deserialize<RequestCost>(Child("request", azurite.ConnectionString, r.Label, r.Path, r.ContentType))!)
+                .ToList();
+            return new ServingResults(coldStart, costs);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The child's side: <c>cold-start connection otherModelId png</c> or
+    /// <c>request connection label bodyFile contentType</c>; prints one JSON line.</summary>
+    public static async Task<int> RunChildAsync(string[] args)
+    {
+        long main = Stopwatch.GetTimestamp();
+        double startToMain = (DateTime.Now - Process.GetCurrentProcess().StartTime).TotalMilliseconds;
+        string connection = args[1];
+        await using var server = await AppServer.StartAsync(connection, new Dictionary<string, string?> { ["FashionFunctions:WarmUpOnStart"] = "true" });
+        double ready = Stopwatch.GetElapsedTime(main).TotalMilliseconds;
+        if (args[0] == "cold-start")
+        {
+            byte[] png = File.ReadAllBytes(args[3]);
+            long first = Stopwatch.GetTimestamp();
+            await ClassifyAsync(server.Client, "api/classify", png, "image/png");
+            double firstMs = Stopwatch.GetElapsedTime(first).TotalMilliseconds;
+            var warm = new double[200];
+            for (int i = 0; i < warm.Length; i++)
+            {
+                long t = Stopwatch.GetTimestamp();
+                await ClassifyAsync(server.Client, "api/classify", png, "image/png");
+                warm[i] = Stopwatch.GetElapsedTime(t).TotalMilliseconds;
+            }
+
+            long load = Stopwatch.GetTimestamp();
+            await ClassifyAsync(server.Client, $"api/classify?model={args[2]}", png, "image/png");
+            double loadMs = Stopwatch.GetElapsedTime(load).TotalMilliseconds;
+            double mainToFirst = ready + firstMs;
+            Console.WriteLine(JsonSerializer.Serialize(new ColdStart(startToMain, ready, firstMs, mainToFirst, Statistics.Median(warm), loadMs, ProcStatus("VmRSS"), LibtorchLoaded())));
+            return 0;
+        }
+
+        string label = args[2];
+        byte[] body = File.ReadAllBytes(args[3]);
+        string contentType = args[4];
+        await server.Get<ModelWarmUp>().Completion;
+        await ClassifyAsync(server.Client, "api/classify", LimitRequests.SmallPng(), "image/png"); // model loaded, code paths jitted
+        GC.Collect();
+        File.WriteAllText("/proc/self/clear_refs", "5"); // resets VmHWM, the peak resident set, to the current one
+        var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        long start = Stopwatch.GetTimestamp();
+        int status = await ClassifyAsync(server.Client, "api/classify", body, contentType, allowFailure: true);
+        double wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        process.Refresh();
+        double cpuMs = (process.TotalProcessorTime - cpu).TotalMilliseconds;
+        Console.WriteLine(JsonSerializer.Serialize(new RequestCost(label, status, cpuMs, wall, ProcStatus("VmHWM"), body.Length, LibtorchLoaded())));
+        return 0;
+    }
+
+    private static async Task<int> ClassifyAsync(HttpClient client, string path, byte[] body, string contentType, bool allowFailure = false)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var response = await client.PostAsync(path, content);
+        string answer = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode && !allowFailure)
+        {
+            throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {answer}");
+        }
+
+        return (int)response.StatusCode;
+    }
+
+    private static string Child(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fashion-bench.dll"));
+        start.ArgumentList.Add("--serving-child");
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var child = Process.Start(start)!;
+        var stderr = child.StandardError.ReadToEndAsync();
+        string output = child.StandardOutput.ReadToEnd();
+        child.WaitForExit();
+        return child.ExitCode == 0
+            ? output.Trim().Split('\n')[^1]
+            : throw new InvalidOperationException($"The {args[0]} child failed: {stderr.Result}{output}");
+    }
+
+    internal static bool LibtorchLoaded() =>
+        File.Exists("/proc/self/maps") && File.ReadAllText("/proc/self/maps").Contains("libtorch_cpu.so", StringComparison.Ordinal);
+
+    /// <summary>A size line of /proc/self/status (VmRSS, VmHWM) in MiB.</summary>
+    private static double ProcStatus(string field)
+    {
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(field + ":", StringComparison.Ordinal));
+        return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+    }
+}

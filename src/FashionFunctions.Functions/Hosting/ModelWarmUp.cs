@@ -1,0 +1,65 @@
+using FashionFunctions.Core.Inference;
+using FashionFunctions.Core.Modeling;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using SkiaSharp;
+
+namespace FashionFunctions.Functions.Hosting;
+
+/// <summary>
+/// As the worker starts, loads the current model into the <see cref="ModelCache"/> and classifies one small
+/// image through the whole classify path, in the background: the first request then finds the weights in memory,
+/// the storage client connected and the code compiled, instead of paying for all of it itself. It never delays
+/// or fails start-up: with no model yet, or storage out of reach, it logs and leaves the work to the first
+/// request. <see cref="FashionFunctionsOptions.WarmUpOnStart"/> turns it off.
+/// </summary>
+public sealed class ModelWarmUp(ModelCache cache, ImagePreprocessor preprocessor, IOptions<FashionFunctionsOptions> options, ILogger<ModelWarmUp> logger)
+    : BackgroundService
+{
+    /// <summary>Completes when the warm-up has finished, whatever its outcome.</summary>
+    public Task Completion => completion.Task;
+
+    private readonly TaskCompletionSource completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.WarmUpOnStart)
+        {
+            completion.TrySetResult();
+            return;
+        }
+
+        await Task.Yield(); // the host's start continues while this runs
+        try
+        {
+            var classifier = await cache.GetCurrentAsync(stoppingToken).ConfigureAwait(false);
+            classifier.Predict(preprocessor.FromEncodedImage(BlankPng()));
+            logger.LogInformation("Warmed up: model {ModelId} loaded and the classify path run once", classifier.ModelId);
+        }
+        catch (NoCurrentModelException)
+        {
+            logger.LogInformation("Nothing to warm up: no model has been trained yet");
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Warm-up failed; the first classify request will load the model itself");
+        }
+        finally
+        {
+            completion.TrySetResult();
+        }
+    }
+
+    private static byte[] BlankPng()
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(28, 28, SKColorType.Gray8, SKAlphaType.Opaque));
+        bitmap.Erase(SKColors.White);
+        using var image = SKImage.FromBitmap(bitmap);
+        using var data = image.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+}
