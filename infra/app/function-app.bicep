@@ -90,6 +90,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       FashionFunctions__MaxImagePixels: '16000000'
       FashionFunctions__MaxBatchImages: '256'
       FashionFunctions__MaxRequestPixels: '12000000'
+      FashionFunctions__WarmUpOnStart: 'true'
       FashionFunctions__MaxConcurrentDecodes: '4'
       FashionFunctions__DecodeQueueSeconds: '10'
       FashionFunctions__MaxDequeueCount: '3'

@@ -69,7 +69,8 @@ public class SettingsTests
                 continue;
             }
 
-            Assert.Equal(Convert.ToString(property.GetValue(defaults)), local[key]);
+            object? value = property.GetValue(defaults);
+            Assert.Equal(value is bool flag ? (flag ? "true" : "false") : Convert.ToString(value), local[key]); // JSON and Bicep spell booleans in lower case
             Assert.Equal(local[key], azure[key]);
         }
 
