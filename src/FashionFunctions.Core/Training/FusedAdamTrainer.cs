@@ -10,9 +10,11 @@ namespace FashionFunctions.Core.Training;
 
 /// <summary>
 /// One training step of <see cref="FashionMlp"/> without autograd or per-step allocations. The four parameters
-/// live in one flat tensor (as do their gradients), so that Adam is a vectorised pass over flat memory. The matrix
-/// products run in libtorch, single-threaded, in place into preallocated tensors; the gradients of this two-layer
-/// network are written out directly; everything element-wise runs in C# over the tensors' own memory. The
+/// live in one flat tensor (as do their gradients), so that Adam is a vectorised pass over flat memory. The two
+/// large products — the first layer forward, and its weights' gradient — run in C# (<see cref="MatrixKernels"/>);
+/// the small ones of the output layer run in libtorch, single-threaded, in place into preallocated tensors; the
+/// gradients of this two-layer network are written out directly; everything element-wise runs in C# over the
+/// tensors' own memory. The
 /// mathematics is exactly PyTorch's: softmax cross-entropy averaged over the batch, and <c>torch.optim.Adam</c>
 /// (no weight decay, no AMSGrad).
 /// </summary>
@@ -201,7 +203,7 @@ internal sealed class FusedAdamTrainer : IDisposable
         {
             Gather(split, batch.Span, b, parity, 0, batch.Length);
             Phases?.End(StepPhase.Gather);
-            return Step(b.Input[parity], b.Labels[parity]);
+            return StepOnThisThread(b, parity, b.Labels[parity].AsSpan(0, batch.Length));
         }
 
         var update = NextAdamStep();
@@ -262,7 +264,7 @@ internal sealed class FusedAdamTrainer : IDisposable
             ScalePixels(split.Pixels.AsSpan(start * Inputs, length * Inputs), input[..(length * Inputs)]);
             foreach (var slice in slices)
             {
-                slice.Forward(b, b.Input[0]);
+                slice.Forward(b, b.InputMemory[0], MatrixKernels.PaddedRows(length));
             }
 
             Span<float> logits = b.Slices[0].DLogitsMemory.Span;
@@ -283,9 +285,28 @@ internal sealed class FusedAdamTrainer : IDisposable
     {
         Quiesce();
         var b = BuffersFor(labels.Length);
+        using (var rows = x.contiguous())
+        {
+            MemoryMarshal.Cast<byte, float>(rows.bytes).CopyTo(b.InputMemory[0].Span);
+        }
+
+        return ComputeGradients(b, 0, labels);
+    }
+
+    /// <summary>One Adam step on the batch already in input buffer <paramref name="inputParity"/>, on this thread.</summary>
+    private (double LossSum, int Correct) StepOnThisThread(BatchBuffers b, int inputParity, ReadOnlySpan<byte> labels)
+    {
+        var outcome = ComputeGradients(b, inputParity, labels);
+        ApplyAdam();
+        return outcome;
+    }
+
+    private (double LossSum, int Correct) ComputeGradients(BatchBuffers b, int inputParity, ReadOnlySpan<byte> labels)
+    {
+        var x = b.InputMemory[inputParity];
         foreach (var slice in slices)
         {
-            slice.Forward(b, x);
+            slice.Forward(b, x, b.PaddedRows);
         }
 
         Phases?.End(StepPhase.ForwardProducts);
@@ -299,7 +320,7 @@ internal sealed class FusedAdamTrainer : IDisposable
         Phases?.End(StepPhase.SoftmaxLoss);
         foreach (var slice in slices)
         {
-            slice.Backward(b, x, Phases);
+            slice.Backward(b, x, labels.Length, Phases);
         }
 
         return outcome;
@@ -333,13 +354,13 @@ internal sealed class FusedAdamTrainer : IDisposable
         var phases = slice.Index == 0 ? Phases : null;
         barrier.SignalAndWait();
         phases?.End(StepPhase.Gather);
-        var x = b.Input[inputParity];
-        slice.Forward(b, x);
+        var x = b.InputMemory[inputParity];
+        slice.Forward(b, x, b.PaddedRows);
         phases?.End(StepPhase.ForwardProducts);
         barrier.SignalAndWait();
         var outcome = LossGradient(slice, b, b.Labels[inputParity].AsSpan(0, batch.Length));
         phases?.End(StepPhase.SoftmaxLoss);
-        slice.Backward(b, x, phases);
+        slice.Backward(b, x, batch.Length, phases);
         slice.Adam(update);
         phases?.End(StepPhase.Adam);
         return outcome;
@@ -635,7 +656,7 @@ internal sealed class FusedAdamTrainer : IDisposable
     private sealed class HiddenSlice : IDisposable
     {
         private readonly FusedAdamTrainer trainer;
-        private readonly Tensor w1T, w2, w2T, gradW1, gradW2;
+        private readonly Tensor w2, w2T, gradW2;
 
         public HiddenSlice(FusedAdamTrainer trainer, int index, int first, int count)
         {
@@ -643,17 +664,11 @@ internal sealed class FusedAdamTrainer : IDisposable
             Index = index;
             First = first;
             Count = count;
-            using (var rows = trainer.w1.narrow(0, first, count))
-            {
-                w1T = rows.t();
-            }
-
             B1 = trainer.b1.narrow(0, first, count);
             w2 = trainer.w2.narrow(1, first, count);
             w2T = w2.t();
-            gradW1 = trainer.gradW1.narrow(0, first, count);
             gradW2 = trainer.gradW2.narrow(1, first, count);
-            foreach (var t in new[] { w1T, B1, w2, w2T, gradW1, gradW2 })
+            foreach (var t in new[] { B1, w2, w2T, gradW2 })
             {
                 t.DetachFromDisposeScope();
             }
@@ -664,31 +679,33 @@ internal sealed class FusedAdamTrainer : IDisposable
         public int Count { get; }
         public Tensor B1 { get; }
 
-        /// <summary>hidden = relu(x·W1ᵀ + b1) and partial logits = hidden·W2ᵀ over this slice's units (plus b2 in
-        /// slice 0).</summary>
-        public void Forward(BatchBuffers b, Tensor x)
+        /// <summary>hidden = relu(x·W1ᵀ + b1) over this slice's units for the first <paramref name="rows"/> rows of
+        /// x (<see cref="MatrixKernels"/>), then partial logits = hidden·W2ᵀ (plus b2 in slice 0) for the batch.</summary>
+        public unsafe void Forward(BatchBuffers b, Pinned x, int rows)
         {
             var own = b.Slices[Index];
-            own.Hidden.copy_(own.B1Rows);
-            own.Hidden.addmm_(x, w1T, 1, 1);
-            own.Hidden.relu_();
+            float* parameters = trainer.parameterMemory.Pointer;
+            MatrixKernels.MultiplyByTransposedPlusBias(x.Pointer, rows, parameters + First * Inputs, Count, Inputs,
+                parameters + trainer.b1Offset + First, own.HiddenMemory.Pointer, Count);
+            var hidden = own.HiddenMemory.Span[..(rows * Count)];
+            System.Numerics.Tensors.TensorPrimitives.Max(hidden, 0f, hidden);
             if (own.B2Rows is { } b2Rows)
             {
                 own.PartialLogits.copy_(b2Rows);
-                own.PartialLogits.addmm_(own.Hidden, w2T, 1, 1);
+                own.PartialLogits.addmm_(own.HiddenRows, w2T, 1, 1);
             }
             else
             {
-                own.PartialLogits.addmm_(own.Hidden, w2T, 0, 1);
+                own.PartialLogits.addmm_(own.HiddenRows, w2T, 0, 1);
             }
         }
 
         /// <summary>From this slice's copy of d(logits): dW2 = dLogitsᵀ·hidden, dHidden = dLogits·W2 through the
         /// ReLU, db1, and dW1 = dHiddenᵀ·x, for this slice's units.</summary>
-        public void Backward(BatchBuffers b, Tensor x, StepPhaseTimes? phases)
+        public unsafe void Backward(BatchBuffers b, Pinned x, int batch, StepPhaseTimes? phases)
         {
             var own = b.Slices[Index];
-            gradW2.addmm_(own.DLogitsT, own.Hidden, 0, 1);
+            gradW2.addmm_(own.DLogitsT, own.HiddenRows, 0, 1);
             own.GradHidden.addmm_(own.DLogits, w2, 0, 1);
             phases?.End(StepPhase.OutputBackwardProducts);
 
@@ -704,7 +721,7 @@ internal sealed class FusedAdamTrainer : IDisposable
             }
 
             phases?.End(StepPhase.ReluAndHiddenBias);
-            gradW1.addmm_(own.GradHiddenT, x, 0, 1);
+            MatrixKernels.TransposedMultiply(own.GradHiddenMemory.Pointer, batch, Count, x.Pointer, Inputs, trainer.gradientMemory.Pointer + First * Inputs);
             phases?.End(StepPhase.InputWeightGradientProduct);
         }
 
@@ -751,7 +768,7 @@ internal sealed class FusedAdamTrainer : IDisposable
 
         public void Dispose()
         {
-            foreach (var t in new[] { w1T, B1, w2, w2T, gradW1, gradW2 })
+            foreach (var t in new[] { B1, w2, w2T, gradW2 })
             {
                 t.Dispose();
             }
@@ -764,17 +781,12 @@ internal sealed class FusedAdamTrainer : IDisposable
         public SliceBuffers(int batch, HiddenSlice slice, Tensor? b2)
         {
             Batch = batch;
-            Hidden = zeros(batch, slice.Count);
+            Hidden = zeros(MatrixKernels.PaddedRows(batch), slice.Count);
+            HiddenRows = Hidden.narrow(0, 0, batch);
             GradHidden = zeros(batch, slice.Count);
             PartialLogits = zeros(batch, Outputs);
             DLogits = zeros(batch, Outputs);
             DLogitsT = DLogits.t();
-            GradHiddenT = GradHidden.t();
-            using (var row = slice.B1.unsqueeze(0))
-            {
-                B1Rows = row.expand(batch, slice.Count);
-            }
-
             if (b2 is not null)
             {
                 using var row = b2.unsqueeze(0);
@@ -794,15 +806,17 @@ internal sealed class FusedAdamTrainer : IDisposable
         }
 
         public int Batch { get; }
+        /// <summary>The hidden activations, with rows up to a multiple of <see cref="MatrixKernels.RowMultiple"/>.</summary>
         public Tensor Hidden { get; }
+
+        /// <summary>The batch's rows of <see cref="Hidden"/>.</summary>
+        public Tensor HiddenRows { get; }
         public Tensor GradHidden { get; }
-        public Tensor GradHiddenT { get; }
         public Tensor PartialLogits { get; }
 
         /// <summary>The full logits, then d(logits): each slice keeps its own copy, so neither waits for the other.</summary>
         public Tensor DLogits { get; }
         public Tensor DLogitsT { get; }
-        public Tensor B1Rows { get; }
 
         /// <summary>b2 broadcast over the batch, in slice 0 only.</summary>
         public Tensor? B2Rows { get; }
@@ -811,7 +825,7 @@ internal sealed class FusedAdamTrainer : IDisposable
         public Pinned PartialLogitsMemory { get; }
         public Pinned DLogitsMemory { get; }
 
-        private Tensor[] All => [Hidden, GradHidden, GradHiddenT, PartialLogits, DLogits, DLogitsT, B1Rows];
+        private Tensor[] All => [Hidden, HiddenRows, GradHidden, PartialLogits, DLogits, DLogitsT];
 
         public void Dispose()
         {
@@ -830,7 +844,8 @@ internal sealed class FusedAdamTrainer : IDisposable
     {
         public BatchBuffers(int batch, IReadOnlyList<HiddenSlice> slices, Tensor b2)
         {
-            Input = [zeros(batch, Inputs), zeros(batch, Inputs)];
+            PaddedRows = MatrixKernels.PaddedRows(batch);
+            Input = [zeros(PaddedRows, Inputs), zeros(PaddedRows, Inputs)]; // rows past the batch stay zero
             foreach (var t in Input)
             {
                 t.DetachFromDisposeScope();
@@ -841,6 +856,8 @@ internal sealed class FusedAdamTrainer : IDisposable
             Slices = slices.Select(s => new SliceBuffers(batch, s, s.Index == 0 ? b2 : null)).ToArray();
         }
 
+        /// <summary>The batch size rounded up to a multiple of <see cref="MatrixKernels.RowMultiple"/>.</summary>
+        public int PaddedRows { get; }
         public Tensor[] Input { get; }
         public Pinned[] InputMemory { get; }
         public byte[][] Labels { get; }
@@ -867,5 +884,7 @@ internal sealed class FusedAdamTrainer : IDisposable
         private readonly int length = (int)tensor.numel();
 
         public Span<float> Span => new(start, length);
+
+        public float* Pointer => start;
     }
 }
