@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # Benchmarks training and inference side by side with PyTorch and scikit-learn (Debian's python3-torch and
 # python3-sklearn, installed when missing), in one run. Prints a table; writes bench/results/benchmark.json.
-# Arguments go to the benchmark: --epochs N (default 3), --out FILE, --no-peers.
+# Arguments go to the benchmark: --epochs N (default 3), --out FILE, --no-peers, --serving-only, --step-budget.
+# --avx2-path (first argument) runs the kernels an AVX2-only CPU runs, on a machine with AVX-512: MKL's and
+# ATen's AVX2 code paths, and .NET without AVX-512.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if [ "${1:-}" = "--avx2-path" ]; then
+  shift
+  export MKL_ENABLE_INSTRUCTIONS=AVX2 ATEN_CPU_CAPABILITY=avx2 DOTNET_EnableAVX512=0
+fi
 
 ensure_dotnet
 ensure_dataset

@@ -17,7 +17,7 @@ internal sealed record MachineInfo(
     string Dotnet)
 {
     private static readonly string[] Settings =
-        ["MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "DOTNET_PreferredVectorBitWidth"];
+        ["MKL_ENABLE_INSTRUCTIONS", "ATEN_CPU_CAPABILITY", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "DOTNET_EnableAVX512", "DOTNET_PreferredVectorBitWidth"];
 
     public static MachineInfo Collect()
     {
@@ -40,7 +40,7 @@ internal sealed record MachineInfo(
             CacheSize(2) ?? CpuinfoCacheSize(cpuinfo),
             CacheSize(3),
             Settings.ToDictionary(s => s, Environment.GetEnvironmentVariable),
-            System.Numerics.Vector<byte>.Count * 8,
+            System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? 256 : 128,
             RuntimeInformation.OSDescription,
             Environment.Version.ToString());
     }
@@ -48,7 +48,7 @@ internal sealed record MachineInfo(
     /// <summary>One line for the printed header.</summary>
     public string Describe() =>
         $"{CpuModel}, {LogicalCores} logical cores, {string.Join('/', VectorExtensions)}, L2 {L2CachePerCore ?? "?"}/core, L3 {L3Cache ?? "?"}, " +
-        $"managed SIMD {ManagedVectorBits}-bit; " +
+        $"widest managed SIMD {ManagedVectorBits}-bit; " +
         string.Join(", ", CodePathSettings.Select(kv => $"{kv.Key}={kv.Value ?? "unset"}"));
 
     /// <summary>Where sysfs lists no caches (some VMs), /proc/cpuinfo's "cache size": the L2 per core on x86.</summary>
