@@ -46,11 +46,9 @@ internal sealed record ServingResults(ColdStart ColdStart, IReadOnlyList<Request
 /// </summary>
 internal static class ServingBenchmarks
 {
-    public static async Task<ServingResults> RunAsync(ModelArtifact current, ModelArtifact other, FashionMnistSplit test)
+    public static async Task<ServingResults> RunAsync(string storageConnection, ModelArtifact current, ModelArtifact other, FashionMnistSplit test)
     {
-        await using var azurite = new AzuriteProcess();
-        await azurite.InitializeAsync();
-        var models = new BlobModelRegistry(new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(StorageNames.ModelContainer));
+        var models = new BlobModelRegistry(new BlobServiceClient(storageConnection).GetBlobContainerClient(StorageNames.ModelContainer));
         await models.SaveAsync(current);
         await models.SaveAsync(other);
         await models.PromoteAsync(current.Manifest.ModelId);
@@ -61,8 +59,8 @@ internal static class ServingBenchmarks
         {
             var limits = new FashionFunctionsOptions();
             var requests = LimitRequests.Write(directory, limits, test);
-            var atReady = JsonSerializer.Deserialize<ColdStartRun>(Child("cold-start", azurite.ConnectionString, other.Manifest.ModelId, Path.Combine(directory, "small.png"), "at-ready"))!;
-            var afterWarmUp = JsonSerializer.Deserialize<ColdStartRun>(Child("cold-start", azurite.ConnectionString, other.Manifest.ModelId, Path.Combine(directory, "small.png"), "after-warm-up"))!;
+            var atReady = JsonSerializer.Deserialize<ColdStartRun>(Child("cold-start", storageConnection, other.Manifest.ModelId, Path.Combine(directory, "small.png"), "at-ready"))!;
+            var afterWarmUp = JsonSerializer.Deserialize<ColdStartRun>(Child("cold-start", storageConnection, other.Manifest.ModelId, Path.Combine(directory, "small.png"), "after-warm-up"))!;
             var coldStart = new ColdStart(
                 atReady.StartToMain,
                 atReady.MainToReady,
@@ -75,7 +73,7 @@ internal static class ServingBenchmarks
                 atReady.WorkingSetMiB,
                 atReady.Libtorch || afterWarmUp.Libtorch);
             var costs = requests
-                .Select(r => JsonSerializer.Deserialize<RequestCost>(Child("request", azurite.ConnectionString, r.Label, r.Path, r.ContentType))!)
+                .Select(r => JsonSerializer.Deserialize<RequestCost>(Child("request", storageConnection, r.Label, r.Path, r.ContentType))!)
                 .ToList();
             return new ServingResults(coldStart, costs);
         }

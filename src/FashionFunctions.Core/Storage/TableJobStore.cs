@@ -124,25 +124,8 @@ public sealed class TableJobStore(TableServiceClient service, string tableName =
             filter += " and " + TableClient.CreateQueryFilter($"SweepId eq {sweepId}");
         }
 
-        string? continuation = PageToken.Decode(next);
-        try
-        {
-            await foreach (var page in table.QueryAsync<TableEntity>(filter, limit, cancellationToken: cancellationToken)
-                .AsPages(continuation, limit).ConfigureAwait(false))
-            {
-                return new JobPage(page.Values.Select(e => FromEntity(e).Job).ToList(), PageToken.Encode(page.ContinuationToken));
-            }
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            // No table yet: no jobs.
-        }
-        catch (RequestFailedException e) when (e.Status == 400 && continuation is not null)
-        {
-            throw new InvalidPageTokenException(e);
-        }
-
-        return new JobPage([], null);
+        var (items, following) = await TablePages.ReadAsync(table, filter, limit, next, e => FromEntity(e).Job, cancellationToken).ConfigureAwait(false);
+        return new JobPage(items, following);
     }
 
     /// <summary>Every job matching an OData filter over the row's columns (Status, HeartbeatAt, SweepId, …).</summary>

@@ -70,25 +70,8 @@ public sealed class TableSweepStore(TableServiceClient service, string tableName
     public async Task<SweepPage> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default)
     {
         string filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
-        string? continuation = PageToken.Decode(next);
-        try
-        {
-            await foreach (var page in table.QueryAsync<TableEntity>(filter, limit, cancellationToken: cancellationToken)
-                .AsPages(continuation, limit).ConfigureAwait(false))
-            {
-                return new SweepPage(page.Values.Select(e => FromEntity(e).Sweep).ToList(), PageToken.Encode(page.ContinuationToken));
-            }
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            // No table yet: no sweeps.
-        }
-        catch (RequestFailedException e) when (e.Status == 400 && continuation is not null)
-        {
-            throw new InvalidPageTokenException(e);
-        }
-
-        return new SweepPage([], null);
+        var (items, following) = await TablePages.ReadAsync(table, filter, limit, next, e => FromEntity(e).Sweep, cancellationToken).ConfigureAwait(false);
+        return new SweepPage(items, following);
     }
 
     private static string RowKey(string sweepId) =>

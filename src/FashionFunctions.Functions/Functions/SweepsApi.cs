@@ -3,56 +3,53 @@ using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging;
 
 namespace FashionFunctions.Functions.Functions;
 
 /// <summary>POST /api/sweeps, GET /api/sweeps[/{id}], POST /api/sweeps/{id}/cancel.</summary>
-public sealed class SweepsApi(SweepService sweeps, ILogger<SweepsApi> logger)
+public sealed class SweepsApi(SweepService sweeps)
 {
     private const int MaxRequestBytes = 64 * 1024;
 
     [Function("CreateSweep")]
-    public Task<IActionResult> CreateAsync(
+    public async Task<IActionResult> CreateAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/sweeps")] HttpRequest request,
-        CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () =>
+        CancellationToken cancellationToken)
+    {
+        byte[] body = await RequestBody.ReadAsync(request, MaxRequestBytes, cancellationToken);
+        if (RequestBody.MediaType(request) != "application/json")
         {
-            byte[] body = await RequestBody.ReadAsync(request, MaxRequestBytes, cancellationToken);
-            if (RequestBody.MediaType(request) != "application/json")
-            {
-                throw ApiProblemException.UnsupportedMediaType($"Content-Type '{request.ContentType}' is not accepted; send application/json.");
-            }
+            throw ApiProblemException.UnsupportedMediaType($"Content-Type '{request.ContentType}' is not accepted; send application/json.");
+        }
 
-            var sweepRequest = RequestBody.ParseJson<SweepRequest>(body) ?? throw ApiProblemException.BadRequest("The body must be a sweep request, not null.");
-            var sweep = await sweeps.CreateAsync(sweepRequest, cancellationToken);
-            var view = await sweeps.GetAsync(sweep.Id, cancellationToken);
-            return ApiResponses.Json(view, StatusCodes.Status202Accepted, new Dictionary<string, string> { ["Location"] = $"/api/sweeps/{sweep.Id}" });
-        });
+        var sweepRequest = RequestBody.ParseJson<SweepRequest>(body) ?? throw ApiProblemException.BadRequest("The body must be a sweep request, not null.");
+        var sweep = await sweeps.CreateAsync(sweepRequest, cancellationToken);
+        var view = await sweeps.GetAsync(sweep.Id, cancellationToken);
+        return ApiResponses.Json(view, StatusCodes.Status202Accepted, new Dictionary<string, string> { ["Location"] = $"/api/sweeps/{sweep.Id}" });
+    }
 
     [Function("GetSweep")]
-    public Task<IActionResult> GetAsync(
+    public async Task<IActionResult> GetAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/sweeps/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await sweeps.GetAsync(id, cancellationToken)));
+        ApiResponses.Json(await sweeps.GetAsync(id, cancellationToken));
 
     [Function("ListSweeps")]
-    public Task<IActionResult> ListAsync(
+    public async Task<IActionResult> ListAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/sweeps")] HttpRequest request,
-        CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () =>
-        {
-            int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
-            string? next = request.Query["next"];
-            var page = await sweeps.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken);
-            return ApiResponses.Json(new { items = page.Items, next = page.Next });
-        });
+        CancellationToken cancellationToken)
+    {
+        int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
+        string? next = request.Query["next"];
+        var page = await sweeps.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken);
+        return ApiResponses.Json(new { items = page.Items, next = page.Next });
+    }
 
     [Function("CancelSweep")]
-    public Task<IActionResult> CancelAsync(
+    public async Task<IActionResult> CancelAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/sweeps/{id}/cancel")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.RunAsync(request, logger, async () => ApiResponses.Json(await sweeps.CancelAsync(id, cancellationToken)));
+        ApiResponses.Json(await sweeps.CancelAsync(id, cancellationToken));
 }

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Logging;
 
 namespace FashionFunctions.Functions.Http;
 
@@ -8,14 +7,6 @@ namespace FashionFunctions.Functions.Http;
 /// Exceptions are mapped in <see cref="ErrorMapping"/>.</summary>
 public static class ApiResponses
 {
-    /// <summary>Kept for functions not yet unwrapped: exceptions now go to <see cref="ErrorMappingMiddleware"/>.</summary>
-    public static async Task<IActionResult> RunAsync(HttpRequest request, ILogger logger, Func<Task<IActionResult>> body)
-    {
-        _ = request;
-        _ = logger;
-        return await body().ConfigureAwait(false);
-    }
-
     public static IActionResult Json(object value, int status = StatusCodes.Status200OK, IReadOnlyDictionary<string, string>? headers = null) =>
         new ActionResultFromHttpResult(Results.Json(value, Core.Modeling.ModelJson.Options, statusCode: status), headers);
 

@@ -34,11 +34,8 @@ public class FusedAdamTrainerTests(FashionMnistFixture fixture, ITestOutputHelpe
     [MemberData(nameof(Cases))]
     public void Its_gradients_are_autograds_relative_to_each_gradients_scale(int batch, long seed, int threads) => WithThreads(threads, () =>
     {
-        var options = new TrainingOptions { Seed = seed };
-        using var generator = new Generator((ulong)seed);
-        using var reference = new FashionMlp(generator: generator);
-        using var fused = new FusedAdamTrainer(reference, options, [batch]);
-        using var adam = optim.Adam(reference.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
+        using var twins = new Twins(batch, seed);
+        var (options, reference, fused, adam) = (twins.Options, twins.Reference, twins.Fused, twins.Adam);
         double tolerance = 2 * (785 + 128 + 10 + batch + 16) * UnitRoundoff;
         double worst = 0;
 
@@ -82,11 +79,8 @@ public class FusedAdamTrainerTests(FashionMnistFixture fixture, ITestOutputHelpe
     [MemberData(nameof(Cases))]
     public void Given_the_same_gradient_its_adam_update_is_torch_optim_adams(int batch, long seed, int threads) => WithThreads(threads, () =>
     {
-        var options = new TrainingOptions { Seed = seed };
-        using var generator = new Generator((ulong)seed);
-        using var reference = new FashionMlp(generator: generator);
-        using var fused = new FusedAdamTrainer(reference, options, [batch]);
-        using var adam = optim.Adam(reference.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
+        using var twins = new Twins(batch, seed);
+        var (options, reference, fused, adam) = (twins.Options, twins.Reference, twins.Fused, twins.Adam);
         var referenceParameters = new[] { reference.Hidden.weight!, reference.Hidden.bias!, reference.Output.weight!, reference.Output.bias! };
         var names = new[] { "hidden.weight", "hidden.bias", "output.weight", "output.bias" };
         double worst = 0, worstInUlps = 0;
@@ -137,11 +131,8 @@ public class FusedAdamTrainerTests(FashionMnistFixture fixture, ITestOutputHelpe
     [MemberData(nameof(Cases))]
     public void Several_steps_follow_autograd_with_torch_optim_adam_in_norm(int batch, long seed, int threads) => WithThreads(threads, () =>
     {
-        var options = new TrainingOptions { Seed = seed };
-        using var generator = new Generator((ulong)seed);
-        using var reference = new FashionMlp(generator: generator);
-        using var fused = new FusedAdamTrainer(reference, options, [batch]);
-        using var adam = optim.Adam(reference.parameters(), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
+        using var twins = new Twins(batch, seed);
+        var (options, reference, fused, adam) = (twins.Options, twins.Reference, twins.Fused, twins.Adam);
         using var start = Flat(reference);
 
         for (int step = 0; step < Steps; step++)
@@ -256,6 +247,34 @@ public class FusedAdamTrainerTests(FashionMnistFixture fixture, ITestOutputHelpe
         Assert.True(scale > 0, $"{name}: the gradient is all zero");
         Assert.True(difference <= tolerance * scale, $"{name} at step {step}: gradients differ by up to {difference:E3}, {difference / scale:E3} of the largest ({scale:E3}); bound {tolerance:E3}");
         return difference / scale;
+    }
+
+    /// <summary>One initial model twice: as a module for autograd and torch.optim.Adam, and in the fused trainer.</summary>
+    private sealed class Twins : IDisposable
+    {
+        private readonly Generator generator;
+
+        public Twins(int batch, long seed)
+        {
+            Options = new TrainingOptions { Seed = seed };
+            generator = new Generator((ulong)seed);
+            Reference = new FashionMlp(generator: generator);
+            Fused = new FusedAdamTrainer(Reference, Options, [batch]);
+            Adam = optim.Adam(Reference.parameters(), Options.LearningRate, Options.Beta1, Options.Beta2, Options.Epsilon);
+        }
+
+        public TrainingOptions Options { get; }
+        public FashionMlp Reference { get; }
+        public FusedAdamTrainer Fused { get; }
+        public optim.Optimizer Adam { get; }
+
+        public void Dispose()
+        {
+            Adam.Dispose();
+            Fused.Dispose();
+            Reference.Dispose();
+            generator.Dispose();
+        }
     }
 
     /// <summary>libtorch's thread count is process-wide; this collection runs with nothing else in parallel.</summary>
