@@ -97,6 +97,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       FashionFunctions__JobHeartbeatSeconds: '20'
       FashionFunctions__JobClaimExpirySeconds: '90'
       FashionFunctions__MaxJobAttempts: '5'
+      FashionFunctions__CheckpointIntervalSeconds: '10'
       FashionFunctions__KeepCheckpoints: 'false'
       // No Debian package on the workers: the dataset blobs are seeded from the canonical mirror, checked by SHA-256.
       FashionFunctions__DatasetSeedSource: 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'

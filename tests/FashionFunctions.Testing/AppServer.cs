@@ -84,6 +84,8 @@ public sealed class AppServer : IAsyncDisposable
             // Off unless a test asks for it: its background storage calls would race tests that count or
             // fail storage calls, or that expect no model to be loaded before their first request.
             ["FashionFunctions:WarmUpOnStart"] = "false",
+            // A checkpoint after every epoch: the resume and takeover tests stop runs after a given epoch.
+            ["FashionFunctions:CheckpointIntervalSeconds"] = "0",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

@@ -6,12 +6,16 @@ using Microsoft.Extensions.Logging;
 namespace FashionFunctions.Core.Jobs;
 
 /// <summary>
-/// After every epoch, on the training thread: writes the run's checkpoint blob, then records the epoch and names
-/// the checkpoint under the run's claim (a heartbeat too). Training waits for both, so a run that lost its claim
-/// stops before its next epoch, and the record never names a checkpoint its run did not finish writing.
+/// After every epoch, on the training thread: records the epoch's metrics under the run's claim (a heartbeat too),
+/// and when a checkpoint is due — <paramref name="checkpointInterval"/> of training since the last one, or the
+/// last epoch — first writes the run's checkpoint blob and names it in that same record update. Training waits for
+/// both, so a run that lost its claim stops before its next epoch, and the record never names a checkpoint its run
+/// did not finish writing.
 /// </summary>
-internal sealed class EpochWriter(JobClaim claim, CheckpointStore checkpoints, Activity? run, ILogger logger, CancellationToken cancellationToken)
+internal sealed class EpochWriter(JobClaim claim, CheckpointStore checkpoints, TimeSpan checkpointInterval, Activity? run, ILogger logger, CancellationToken cancellationToken)
 {
+    private long lastCheckpoint = Stopwatch.GetTimestamp();
+
     /// <summary>Total time spent writing checkpoints and their record updates, for the cost log line.</summary>
     public TimeSpan CheckpointTime { get; private set; }
 
@@ -19,14 +23,23 @@ internal sealed class EpochWriter(JobClaim claim, CheckpointStore checkpoints, A
     {
         var clock = Stopwatch.StartNew();
         var metrics = checkpoint.Epochs[^1];
-        string blob = CheckpointStore.BlobName(claim.Job.Id, checkpoint.EpochsCompleted, claim.Token);
-        byte[] bytes = checkpoint.ToBytes();
-        checkpoints.WriteAsync(blob, bytes, cancellationToken).GetAwaiter().GetResult();
+        bool due = checkpoint.EpochsCompleted == checkpoint.Options.Epochs || Stopwatch.GetElapsedTime(lastCheckpoint) >= checkpointInterval;
+        string? blob = null;
+        int size = 0;
+        if (due)
+        {
+            blob = CheckpointStore.BlobName(claim.Job.Id, checkpoint.EpochsCompleted, claim.Token);
+            byte[] bytes = checkpoint.ToBytes();
+            size = bytes.Length;
+            checkpoints.WriteAsync(blob, bytes, cancellationToken).GetAwaiter().GetResult();
+            lastCheckpoint = Stopwatch.GetTimestamp();
+        }
+
         var epochs = checkpoint.Epochs.ToList();
-        claim.UpdateAsync(j => j with { Epoch = checkpoint.EpochsCompleted, Metrics = epochs, Checkpoint = blob }, cancellationToken).GetAwaiter().GetResult();
+        claim.UpdateAsync(j => j with { Epoch = checkpoint.EpochsCompleted, Metrics = epochs, Checkpoint = blob ?? j.Checkpoint }, cancellationToken).GetAwaiter().GetResult();
         CheckpointTime += clock.Elapsed;
-        logger.LogInformation("Job {JobId}: epoch {Epoch} took {EpochSeconds:F3} s; its checkpoint ({Bytes} bytes) and record took {CheckpointSeconds:F3} s",
-            claim.Job.Id, metrics.Epoch, metrics.DurationSeconds, bytes.Length, clock.Elapsed.TotalSeconds);
+        logger.LogInformation("Job {JobId}: epoch {Epoch} took {EpochSeconds:F3} s; its record{Checkpoint} took {WriteSeconds:F3} s",
+            claim.Job.Id, metrics.Epoch, metrics.DurationSeconds, due ? $" and checkpoint ({size} bytes)" : "", clock.Elapsed.TotalSeconds);
         JobTelemetry.RecordEpoch(run, claim.Job.Id, metrics);
     }
 }

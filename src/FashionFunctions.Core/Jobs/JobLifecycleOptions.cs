@@ -12,6 +12,11 @@ public sealed record JobLifecycleOptions
     /// <summary>How many runs may claim a job before it is failed for good.</summary>
     public int MaxAttempts { get; init; } = 5;
 
+    /// <summary>At least this much training between two checkpoints; the last epoch always writes one. A crash
+    /// then costs at most this much training and one epoch, and epochs shorter than a checkpoint write do not each
+    /// pay for one. Zero: a checkpoint after every epoch.</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Keep a job's checkpoints after its model is published (default: delete them).</summary>
     public bool KeepCheckpoints { get; init; }
 

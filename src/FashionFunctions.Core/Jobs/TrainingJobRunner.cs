@@ -149,7 +149,7 @@ public sealed class TrainingJobRunner(
         {
             var dataset = await FashionMnistLoader.LoadAsync(datasetSource(), run.Token).ConfigureAwait(false);
             var resumeFrom = await LoadCheckpointAsync(job, run.Token).ConfigureAwait(false);
-            var epochs = new EpochWriter(claim, checkpoints, activity, logger, run.Token);
+            var epochs = new EpochWriter(claim, checkpoints, lifecycle.CheckpointInterval, activity, logger, run.Token);
             var result = await Task.Run(() => Trainer.Train(dataset, job.Options, progress: null, run.Token, resumeFrom, epochs.OnEpochCompleted), run.Token).ConfigureAwait(false);
 
             await claim.HeartbeatAsync(run.Token).ConfigureAwait(false); // still ours before publishing

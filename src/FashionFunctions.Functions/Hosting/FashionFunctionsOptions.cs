@@ -62,6 +62,11 @@ public sealed class FashionFunctionsOptions
     [Range(1, 100)]
     public int MaxJobAttempts { get; set; } = 5;
 
+    /// <summary>At least this many seconds of training between two checkpoints of a job (the last epoch always
+    /// writes one); 0 writes one after every epoch.</summary>
+    [Range(0, 3600)]
+    public int CheckpointIntervalSeconds { get; set; } = 10;
+
     /// <summary>Keep a job's per-epoch checkpoints after its model is published (default: deleted).</summary>
     public bool KeepCheckpoints { get; set; }
 
@@ -75,5 +80,6 @@ public sealed class FashionFunctionsOptions
         ClaimExpiry = TimeSpan.FromSeconds(JobClaimExpirySeconds),
         MaxAttempts = MaxJobAttempts,
         KeepCheckpoints = KeepCheckpoints,
+        CheckpointInterval = TimeSpan.FromSeconds(CheckpointIntervalSeconds),
     };
 }
