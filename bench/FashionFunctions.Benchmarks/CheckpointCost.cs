@@ -10,7 +10,13 @@ namespace FashionFunctions.Benchmarks;
 /// the blob (to Azurite here), against the epoch it follows.</summary>
 internal sealed record CheckpointCostResult(int Bytes, double BuildMilliseconds, double SerialiseMilliseconds, double WriteMilliseconds, double EpochSeconds)
 {
+    /// <summary>The share of training time if every epoch wrote its checkpoint.</summary>
     public double ShareOfEpoch => (BuildMilliseconds + SerialiseMilliseconds + WriteMilliseconds) / 1000 / EpochSeconds;
+
+    /// <summary>The share with checkpoints written at most once per <paramref name="interval"/>: every epoch still
+    /// builds one (the trainer hands it over), serialising and writing it happen once an interval.</summary>
+    public double ShareAtInterval(TimeSpan interval) =>
+        (BuildMilliseconds + (SerialiseMilliseconds + WriteMilliseconds) * Math.Min(1, EpochSeconds / Math.Max(interval.TotalSeconds, 1e-9))) / 1000 / EpochSeconds;
 }
 
 internal static class CheckpointCost

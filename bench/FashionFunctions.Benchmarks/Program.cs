@@ -117,7 +117,8 @@ if (a is not null && b is not null && stepBudget is not null && tenEpochs is not
     if (checkpointCost is { } cost)
     {
         console.MarkupLine($"(a) checkpoint after each epoch ({cost.Bytes / 1e6:F2} MB): build {cost.BuildMilliseconds:F1} ms, serialise {cost.SerialiseMilliseconds:F1} ms, "
-            + $"write to Azurite {cost.WriteMilliseconds:F1} ms — {cost.ShareOfEpoch:P1} of a {cost.EpochSeconds:F3} s epoch (budget 5%).");
+            + $"write to Azurite {cost.WriteMilliseconds:F1} ms: {cost.ShareOfEpoch:P1} of a {cost.EpochSeconds:F3} s epoch if every epoch wrote one; "
+            + $"{cost.ShareAtInterval(new FashionFunctions.Core.Jobs.JobLifecycleOptions().CheckpointInterval):P1} at the default interval (budget 5%; the job record's per-epoch update not included).");
     }
 
     console.MarkupLine($"(a) after 10 epochs, seeds {string.Join(", ", tenEpochs.Seeds)}: test accuracy {string.Join(", ", tenEpochs.Accuracies.Select(x => x.ToString("F4")))}; "
