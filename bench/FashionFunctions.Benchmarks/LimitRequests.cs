@@ -46,6 +46,8 @@ internal static class LimitRequests
         byte[] bomb = Bomb(side, side);
         AddBatch($"largest PNG accepted ({side}×{side}, {Mebibytes(largestPng)})", "largest-png.multipart", largestPng, "image/png", Math.Max(1, Fitting(largestPng)));
         AddBatch($"pixel bomb (PNG of {side}×{side}, {bomb.Length / 1024} KiB)", "bombs.multipart", bomb, "image/png", Math.Max(1, Fitting(bomb)));
+        byte[] largestWebp = Photo(side, side, SKEncodedImageFormat.Webp, grain: true);
+        AddBatch($"largest WebP accepted ({side}×{side}, {Mebibytes(largestWebp)})", "largest-webp.multipart", largestWebp, "image/webp", Math.Max(1, Fitting(largestWebp)));
 
         int jpegSide = (int)Math.Sqrt(limits.MaxImagePixels);
         byte[] largestJpeg = Photo(jpegSide, jpegSide, SKEncodedImageFormat.Jpeg, grain: true);

@@ -22,7 +22,20 @@ internal static class StepBudget
     public static StepBudgetResult Run(FashionMnistDataset dataset, TrainingOptions options)
     {
         TorchRuntime.EnsureAvailable();
-        set_num_threads(1);
+        int libtorchThreads = get_num_threads();
+        set_num_threads(1); // as Trainer.Train does for its own thread, restored below
+        try
+        {
+            return Measure(dataset, options);
+        }
+        finally
+        {
+            set_num_threads(libtorchThreads);
+        }
+    }
+
+    private static StepBudgetResult Measure(FashionMnistDataset dataset, TrainingOptions options)
+    {
         using var generator = new Generator((ulong)options.Seed);
         using var initial = new FashionMlp(options.HiddenUnits, generator);
         var train = dataset.Train;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FashionFunctions.Core.Inference;
 using FashionFunctions.Functions.Http;
 using FashionFunctions.Functions.Hosting;
 using FashionFunctions.Functions.Tests.Support;
@@ -66,18 +67,31 @@ public class ClassifyLimitsTests(TrainedApp app) : IClassFixture<TrainedApp>
     }
 
     [Fact]
-    public async Task Jpegs_are_charged_their_reduced_scale_decode_so_more_fit_than_pngs_of_their_size()
+    public async Task Jpegs_are_charged_their_reduced_scale_decode_so_more_fit_than_pngs_or_webps_of_their_size()
     {
-        // 1900×1900 (3.6 MP) each: three PNGs cost 10.8 MP of decoding, over the 6 MP budget; three JPEGs are
-        // decoded at an eighth of their side (238×238) and charged that plus a sixteenth of 3.6 MP each.
+        // 1900×1900 (3.6 MP) each: three PNGs or WebPs cost 10.8 MP of decoding (libwebp decodes in full, then
+        // shrinks), over the 6 MP budget; three JPEGs are decoded at an eighth of their side (238×238) and
+        // charged that plus a sixteenth of 3.6 MP each.
         string jpeg = Convert.ToBase64String(Flat(1900, 1900, SKEncodedImageFormat.Jpeg));
         string png = Convert.ToBase64String(FlatPng(1900, 1900));
+        string webp = Convert.ToBase64String(Flat(1900, 1900, SKEncodedImageFormat.Webp));
 
         var jpegs = await app.SendJsonAsync("POST", "api/classify", JsonSerializer.Serialize(new { images = new[] { jpeg, jpeg, jpeg } }));
         var pngs = await app.SendJsonAsync("POST", "api/classify", JsonSerializer.Serialize(new { images = new[] { png, png, png } }));
+        var webps = await app.SendJsonAsync("POST", "api/classify", JsonSerializer.Serialize(new { images = new[] { webp, webp, webp } }));
 
         Assert.Equal(200, jpegs.Status);
         pngs.AssertProblem(413);
+        webps.AssertProblem(413);
+    }
+
+    [Fact]
+    public void One_lossless_image_that_alone_costs_more_than_the_budget_is_refused_as_too_costly_on_its_own()
+    {
+        var budget = new PixelBudget(new ImagePreprocessor(), maxRequestPixels: 1_000_000);
+        var refused = Assert.Throws<ApiProblemException>(() => budget.Charge(FlatPng(1100, 1100), "images[0]"));
+        Assert.Equal(413, refused.Status);
+        Assert.StartsWith("images[0]: decoding this image would cost", refused.Message);
     }
 
     [Fact]

@@ -37,4 +37,15 @@ public class ModelWarmUpTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         using var live = await server.Client.GetAsync("api/health/live");
         Assert.Equal(200, (int)live.StatusCode);
     }
+
+    [Fact]
+    public async Task A_malformed_storage_setting_fails_the_warm_up_not_the_start()
+    {
+        // The storage clients cannot even be built from this; start-up must not depend on them.
+        await using var server = await AppServer.StartAsync("this is not a connection string", WarmUpOn);
+
+        await server.Get<ModelWarmUp>().Completion.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.NotNull(server.BaseAddress);
+    }
 }

@@ -4,13 +4,16 @@ namespace FashionFunctions.Core.Inference;
 /// produce (fewer than Width × Height where the codec decodes at a reduced scale).</summary>
 public sealed record EncodedImageInfo(string Format, int Width, int Height, long DecodedPixels)
 {
-    /// <summary>The share of its declared pixels a reduced-scale decode is charged on top of the pixels it
-    /// produces: it still entropy-decodes the whole image (the benchmark's request-cost rows measure this).</summary>
-    public const int ReducedDecodeShare = 16;
+    /// <summary>A JPEG decoded at reduced scale is charged its declared pixels divided by this on top of the
+    /// pixels it produces: its entropy decoding still reads the whole image (the benchmark's request-cost rows
+    /// measure the ratio).</summary>
+    public const int ReducedJpegDecodeDivisor = 16;
 
-    /// <summary>What decoding costs, in pixels of a full decode: the pixels produced, plus for a reduced-scale
-    /// decode a <see cref="ReducedDecodeShare"/>th of the pixels it reads through.</summary>
-    public long DecodeCostPixels => DecodedPixels < (long)Width * Height
-        ? DecodedPixels + (long)Width * Height / ReducedDecodeShare
-        : DecodedPixels;
+    /// <summary>What decoding costs, in pixels of a full decode. A JPEG decoded at reduced scale: the pixels
+    /// produced plus its declared pixels / <see cref="ReducedJpegDecodeDivisor"/> (libjpeg scales inside its
+    /// inverse DCT). Everything else, WebP included (libwebp decodes every block at full size and only then
+    /// shrinks), is charged every declared pixel.</summary>
+    public long DecodeCostPixels => Format == "Jpeg" && DecodedPixels < (long)Width * Height
+        ? DecodedPixels + (long)Width * Height / ReducedJpegDecodeDivisor
+        : (long)Width * Height;
 }

@@ -16,7 +16,7 @@ internal sealed class EpochWriter(JobClaim claim, CheckpointStore checkpoints, T
 {
     private long lastCheckpoint = Stopwatch.GetTimestamp();
 
-    /// <summary>Total time spent writing checkpoints and their record updates, for the cost log line.</summary>
+    /// <summary>Total time spent after epochs: record updates, and the checkpoints written with some of them.</summary>
     public TimeSpan CheckpointTime { get; private set; }
 
     public void OnEpochCompleted(TrainingCheckpoint checkpoint)
@@ -38,8 +38,8 @@ internal sealed class EpochWriter(JobClaim claim, CheckpointStore checkpoints, T
         var epochs = checkpoint.Epochs.ToList();
         claim.UpdateAsync(j => j with { Epoch = checkpoint.EpochsCompleted, Metrics = epochs, Checkpoint = blob ?? j.Checkpoint }, cancellationToken).GetAwaiter().GetResult();
         CheckpointTime += clock.Elapsed;
-        logger.LogInformation("Job {JobId}: epoch {Epoch} took {EpochSeconds:F3} s; its record{Checkpoint} took {WriteSeconds:F3} s",
-            claim.Job.Id, metrics.Epoch, metrics.DurationSeconds, due ? $" and checkpoint ({size} bytes)" : "", clock.Elapsed.TotalSeconds);
+        logger.LogInformation("Job {JobId}: epoch {Epoch} took {EpochSeconds:F3} s; its record update and checkpoint ({Bytes} bytes, 0 when not due) took {WriteSeconds:F3} s",
+            claim.Job.Id, metrics.Epoch, metrics.DurationSeconds, size, clock.Elapsed.TotalSeconds);
         JobTelemetry.RecordEpoch(run, claim.Job.Id, metrics);
     }
 }

@@ -38,7 +38,9 @@ public sealed record TrainingJob
     [JsonIgnore]
     public bool Enqueued { get; init; }
 
-    /// <summary>The checkpoint blob the last completed epoch left (null: none), written by the claim holder.</summary>
+    /// <summary>The run's latest checkpoint blob (null: none), written by the claim holder. With a checkpoint
+    /// interval it may be older than <see cref="Epoch"/>: a run that takes over resumes from it, and the record's
+    /// epoch and metrics go back to it.</summary>
     [JsonIgnore]
     public string? Checkpoint { get; init; }
 

@@ -22,9 +22,11 @@ namespace FashionFunctions.Core.Training;
 /// <para>The hidden units are split into two fixed halves (<see cref="HiddenSlice"/>). Everything but the softmax
 /// is independent per half — the hidden activations, the partial logits, both weight gradients, Adam — so two
 /// threads each own one half and meet at two barriers a step: once the batch is gathered, and once both partial
-/// logits exist. libtorch's own OpenMP threads are not used: on two cores they spun against this code, and at
-/// batch 32 a product split inside libtorch gained less than the spinning cost (see the README's performance
-/// section). The split is part of the arithmetic, not of the threading, so one thread or two give bit-identical
+/// logits exist. libtorch's own OpenMP threads should not be used: on two cores they spun against this code, and
+/// at batch 32 a product split inside libtorch gained less than the spinning cost (see the README's performance
+/// section). The helper thread sets libtorch to one thread for itself; the caller's thread runs with whatever it
+/// has set, which <see cref="Trainer.Train"/> makes one thread for the run. The split is part of the arithmetic,
+/// not of the threading, so with libtorch single-threaded on both, one thread or two give bit-identical
 /// weights.</para>
 /// <para>The batch is gathered from the pixel bytes straight into one of two preallocated input tensors, taken in
 /// turn, so an epoch allocates nothing and the next step's gather never waits for this step's last reader.</para>
@@ -134,11 +136,25 @@ internal sealed class FusedAdamTrainer : IDisposable
     internal StepPhaseTimes? Phases { get; set; }
 
     /// <summary>The current parameters, [width×784 weights, width, 10×width, 10] as views of the flat tensor.</summary>
-    public (Tensor W1, Tensor B1, Tensor W2, Tensor B2) Parameters => (w1, b1, w2, b2);
+    public (Tensor W1, Tensor B1, Tensor W2, Tensor B2) Parameters
+    {
+        get
+        {
+            Quiesce();
+            return (w1, b1, w2, b2);
+        }
+    }
 
     /// <summary>The gradients of the last <see cref="ComputeGradients"/>, in the parameters' layout; writable, so
     /// that a test can hand the Adam update a gradient of its choosing.</summary>
-    internal (Tensor W1, Tensor B1, Tensor W2, Tensor B2) Gradients => (gradW1, b1Gradient, gradW2, b2Gradient);
+    internal (Tensor W1, Tensor B1, Tensor W2, Tensor B2) Gradients
+    {
+        get
+        {
+            Quiesce();
+            return (gradW1, b1Gradient, gradW2, b2Gradient);
+        }
+    }
 
     public ModelWeights Weights()
     {
@@ -329,6 +345,7 @@ internal sealed class FusedAdamTrainer : IDisposable
     /// <summary>One step of torch.optim.Adam with the current <see cref="Gradients"/>, on the caller's thread.</summary>
     internal void ApplyAdam()
     {
+        Quiesce();
         var update = NextAdamStep();
         foreach (var slice in slices)
         {
@@ -368,7 +385,7 @@ internal sealed class FusedAdamTrainer : IDisposable
 
     private void HelperLoop()
     {
-        set_num_threads(1); // libtorch's thread count is per thread (OpenMP and MKL read this thread's own)
+        set_num_threads(1); // OpenMP and MKL read this thread's own setting for the products it runs
         var spin = new ShortWait();
         while (true)
         {
@@ -564,7 +581,7 @@ internal sealed class FusedAdamTrainer : IDisposable
             {
                 Quiesce();
             }
-            catch (InvalidOperationException)
+            catch (Exception)
             {
                 // the failure was reported by the step that met it
             }
@@ -664,11 +681,10 @@ internal sealed class FusedAdamTrainer : IDisposable
             Index = index;
             First = first;
             Count = count;
-            B1 = trainer.b1.narrow(0, first, count);
             w2 = trainer.w2.narrow(1, first, count);
             w2T = w2.t();
             gradW2 = trainer.gradW2.narrow(1, first, count);
-            foreach (var t in new[] { B1, w2, w2T, gradW2 })
+            foreach (var t in new[] { w2, w2T, gradW2 })
             {
                 t.DetachFromDisposeScope();
             }
@@ -677,7 +693,6 @@ internal sealed class FusedAdamTrainer : IDisposable
         public int Index { get; }
         public int First { get; }
         public int Count { get; }
-        public Tensor B1 { get; }
 
         /// <summary>hidden = relu(x·W1ᵀ + b1) over this slice's units for the first <paramref name="rows"/> rows of
         /// x (<see cref="MatrixKernels"/>), then partial logits = hidden·W2ᵀ (plus b2 in slice 0) for the batch.</summary>
@@ -768,7 +783,7 @@ internal sealed class FusedAdamTrainer : IDisposable
 
         public void Dispose()
         {
-            foreach (var t in new[] { B1, w2, w2T, gradW2 })
+            foreach (var t in new[] { w2, w2T, gradW2 })
             {
                 t.Dispose();
             }

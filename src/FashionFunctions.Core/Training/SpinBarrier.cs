@@ -36,11 +36,12 @@ internal sealed class SpinBarrier(int participants)
         Interlocked.CompareExchange(ref fault, reason, null);
     }
 
+    /// <summary>Rethrows what the failed participant threw (its type and message: that is what a job records).</summary>
     public void ThrowIfBroken()
     {
         if (Volatile.Read(ref fault) is { } reason)
         {
-            throw new InvalidOperationException("A training thread failed.", reason);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(reason);
         }
     }
 }

@@ -41,10 +41,4 @@ internal sealed class StepPhaseTimes
     /// <summary>Mean microseconds per step spent in <paramref name="phase"/>.</summary>
     public double MicrosecondsPerStep(StepPhase phase) =>
         Steps == 0 ? 0 : ticks[(int)phase] * 1e6 / Stopwatch.Frequency / Steps;
-
-    public void Reset()
-    {
-        Array.Clear(ticks);
-        Steps = 0;
-    }
 }

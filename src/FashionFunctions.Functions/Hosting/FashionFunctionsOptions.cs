@@ -27,9 +27,11 @@ public sealed class FashionFunctionsOptions
     [Range(1, 10_000)]
     public int MaxBatchImages { get; set; } = 256;
 
-    /// <summary>The most pixels decoding one classify request's images may produce, summed over its images and
-    /// counted at the scale each is decoded at (413 beyond it). This is what bounds a request's CPU time: the
-    /// benchmark sends the costliest request these limits let through.</summary>
+    /// <summary>What decoding one classify request's images may cost, in pixels of a full decode, summed over its
+    /// images (413 beyond it): every pixel of a PNG, GIF, BMP or WebP, and for a large JPEG the pixels of the
+    /// reduced scale it is decoded at plus a sixteenth of its declared ones. This is what bounds a request's CPU
+    /// time (a lossless image over it is refused even under <see cref="MaxImagePixels"/>); the benchmark sends the
+    /// costliest request these limits let through.</summary>
     [Range(784, 400_000_000)]
     public long MaxRequestPixels { get; set; } = 12_000_000;
 

@@ -1,5 +1,6 @@
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Modeling;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,12 +12,16 @@ namespace FashionFunctions.Functions.Hosting;
 /// As the worker starts, loads the current model into the <see cref="ModelCache"/> and classifies one small
 /// image through the whole classify path, in the background: the first request then finds the weights in memory,
 /// the storage client connected and the code compiled, instead of paying for all of it itself. It never delays
-/// or fails start-up: with no model yet, or storage out of reach, it logs and leaves the work to the first
-/// request. <see cref="FashionFunctionsOptions.WarmUpOnStart"/> turns it off.
+/// or fails start-up: its services are resolved inside its own error handling (a malformed storage setting fails
+/// the warm-up, not the host), and with no model yet, or storage out of reach, it logs and leaves the work to the
+/// first request, giving up after <see cref="Timeout"/>. <see cref="FashionFunctionsOptions.WarmUpOnStart"/>
+/// turns it off.
 /// </summary>
-public sealed class ModelWarmUp(ModelCache cache, ImagePreprocessor preprocessor, IOptions<FashionFunctionsOptions> options, ILogger<ModelWarmUp> logger)
+public sealed class ModelWarmUp(IServiceProvider services, IOptions<FashionFunctionsOptions> options, ILogger<ModelWarmUp> logger)
     : BackgroundService
 {
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Completes when the warm-up has finished, whatever its outcome.</summary>
     public Task Completion => completion.Task;
 
@@ -31,9 +36,13 @@ public sealed class ModelWarmUp(ModelCache cache, ImagePreprocessor preprocessor
         }
 
         await Task.Yield(); // the host's start continues while this runs
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(Timeout);
         try
         {
-            var classifier = await cache.GetCurrentAsync(stoppingToken).ConfigureAwait(false);
+            var cache = services.GetRequiredService<ModelCache>();
+            var preprocessor = services.GetRequiredService<ImagePreprocessor>();
+            var classifier = await cache.GetCurrentAsync(timeout.Token).ConfigureAwait(false);
             classifier.Predict(preprocessor.FromEncodedImage(BlankPng()));
             logger.LogInformation("Warmed up: model {ModelId} loaded and the classify path run once", classifier.ModelId);
         }
@@ -43,6 +52,10 @@ public sealed class ModelWarmUp(ModelCache cache, ImagePreprocessor preprocessor
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogWarning("Warm-up gave up after {Timeout}; the first classify request will load the model itself", Timeout);
         }
         catch (Exception e)
         {
