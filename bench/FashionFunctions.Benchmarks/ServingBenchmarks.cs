@@ -164,8 +164,14 @@ internal static class ServingBenchmarks
 
         using var child = Process.Start(start)!;
         var stderr = child.StandardError.ReadToEndAsync();
-        string output = child.StandardOutput.ReadToEnd();
-        child.WaitForExit();
+        var stdout = child.StandardOutput.ReadToEndAsync();
+        if (!child.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            child.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The {args[0]} child did not finish in 5 minutes.");
+        }
+
+        string output = stdout.Result;
         return child.ExitCode == 0
             ? output.Trim().Split('\n')[^1]
             : throw new InvalidOperationException($"The {args[0]} child failed: {stderr.Result}{output}");

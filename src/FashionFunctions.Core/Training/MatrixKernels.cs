@@ -32,10 +32,11 @@ internal static unsafe class MatrixKernels
             throw new ArgumentException($"rows must be a multiple of {RowMultiple} and depth of {DepthMultiple}.");
         }
 
+        bool blocked = Vector256.IsHardwareAccelerated; // else (no fast 256-bit vectors) dot products throughout
         for (int i = 0; i < rows; i += 4)
         {
             int j = 0;
-            for (; j + 4 <= columns; j += 4)
+            for (; blocked && j + 4 <= columns; j += 4)
             {
                 if (Vector512.IsHardwareAccelerated)
                 {
@@ -69,7 +70,8 @@ internal static unsafe class MatrixKernels
         }
 
         int j = 0;
-        for (; j + 4 <= columns; j += 4)
+        bool blocked = Vector256.IsHardwareAccelerated; // else (no fast 256-bit vectors) row by row throughout
+        for (; blocked && j + 4 <= columns; j += 4)
         {
             if (Vector512.IsHardwareAccelerated && depth >= 32)
             {
