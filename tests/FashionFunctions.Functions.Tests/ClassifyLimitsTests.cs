@@ -69,8 +69,8 @@ public class ClassifyLimitsTests(TrainedApp app) : IClassFixture<TrainedApp>
     [Fact]
     public async Task Jpegs_are_charged_their_reduced_scale_decode_so_more_fit_than_pngs_or_webps_of_their_size()
     {
-        // 1900×1900 (3.6 MP) each: three PNGs or WebPs cost 10.8 MP of decoding (libwebp decodes in full, then
-        // shrinks), over the 6 MP budget; three JPEGs are decoded at an eighth of their side (238×238) and
+        // 1900×1900 (3.6 MP) each: three PNGs or WebPs are charged 10.8 MP of decoding (WebP in full: its lossless
+        // form was not measured), over the 6 MP budget; three JPEGs are decoded at an eighth of their side (238×238) and
         // charged that plus a sixteenth of 3.6 MP each.
         string jpeg = Convert.ToBase64String(Flat(1900, 1900, SKEncodedImageFormat.Jpeg));
         string png = Convert.ToBase64String(FlatPng(1900, 1900));

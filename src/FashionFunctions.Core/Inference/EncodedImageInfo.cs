@@ -11,8 +11,8 @@ public sealed record EncodedImageInfo(string Format, int Width, int Height, long
 
     /// <summary>What decoding costs, in pixels of a full decode. A JPEG decoded at reduced scale: the pixels
     /// produced plus its declared pixels / <see cref="ReducedJpegDecodeDivisor"/> (libjpeg scales inside its
-    /// inverse DCT). Everything else, WebP included (libwebp decodes every block at full size and only then
-    /// shrinks), is charged every declared pixel.</summary>
+    /// inverse DCT). Everything else is charged every declared pixel: WebP too, whose lossless form was not
+    /// measured.</summary>
     public long DecodeCostPixels => Format == "Jpeg" && DecodedPixels < (long)Width * Height
         ? DecodedPixels + (long)Width * Height / ReducedJpegDecodeDivisor
         : (long)Width * Height;
