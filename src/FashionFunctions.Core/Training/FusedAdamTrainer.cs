@@ -62,7 +62,7 @@ internal sealed class FusedAdamTrainer : IDisposable
     private ReadOnlyMemory<int> pendingBatch;
     private int pendingParity;
     private AdamUpdate pendingUpdate;
-    private long dispatched, completed;
+    private long dispatched, completed, helperAllocatedBytes;
     private volatile bool stopping;
     private int parity;
 
@@ -131,6 +131,19 @@ internal sealed class FusedAdamTrainer : IDisposable
 
     /// <summary>The number of Adam steps taken so far (Adam's t).</summary>
     public long AdamStep => step;
+
+    /// <summary>How many pieces of work (steps, evaluations) the helper thread has finished.</summary>
+    internal long HelperWorkDone => Volatile.Read(ref completed);
+
+    /// <summary>What the helper thread has allocated in its life, as of its last finished step (0 without one).</summary>
+    internal long HelperThreadAllocatedBytes
+    {
+        get
+        {
+            Quiesce();
+            return Volatile.Read(ref helperAllocatedBytes);
+        }
+    }
 
     /// <summary>When set, every gathered step adds the time of each of its phases (on the caller's thread) here.</summary>
     internal StepPhaseTimes? Phases { get; set; }
@@ -418,6 +431,7 @@ internal sealed class FusedAdamTrainer : IDisposable
                 barrier.Break(e);
             }
 
+            Volatile.Write(ref helperAllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
             Volatile.Write(ref completed, completed + 1);
         }
     }
