@@ -4,6 +4,12 @@ public static class RepoRoot
 {
     public static string Path { get; } = Find();
 
+    /// <summary>A test host's entry assembly, built in the configuration the running tests were built in.</summary>
+    public static string TestHostDll(string project, string assembly) =>
+        System.IO.Path.Combine(Path, "tests", project, "bin",
+            AppContext.BaseDirectory.Contains($"{System.IO.Path.DirectorySeparatorChar}Debug{System.IO.Path.DirectorySeparatorChar}") ? "Debug" : "Release",
+            "net10.0", assembly);
+
     private static string Find()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);

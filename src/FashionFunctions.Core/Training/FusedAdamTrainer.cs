@@ -349,7 +349,7 @@ internal sealed class FusedAdamTrainer : IDisposable
         Phases?.End(StepPhase.SoftmaxLoss);
         foreach (var slice in slices)
         {
-            slice.Backward(b, x, labels.Length, Phases);
+            slice.Backward(b, x, Phases);
         }
 
         return outcome;
@@ -390,7 +390,7 @@ internal sealed class FusedAdamTrainer : IDisposable
         barrier.SignalAndWait();
         var outcome = LossGradient(slice, b, b.Labels[inputParity].AsSpan(0, batch.Length));
         phases?.End(StepPhase.SoftmaxLoss);
-        slice.Backward(b, x, batch.Length, phases);
+        slice.Backward(b, x, phases);
         slice.Adam(update);
         phases?.End(StepPhase.Adam);
         return outcome;
@@ -731,7 +731,7 @@ internal sealed class FusedAdamTrainer : IDisposable
 
         /// <summary>From this slice's copy of d(logits): dW2 = dLogitsᵀ·hidden, dHidden = dLogits·W2 through the
         /// ReLU, db1, and dW1 = dHiddenᵀ·x, for this slice's units.</summary>
-        public unsafe void Backward(BatchBuffers b, Pinned x, int batch, StepPhaseTimes? phases)
+        public unsafe void Backward(BatchBuffers b, Pinned x, StepPhaseTimes? phases)
         {
             var own = b.Slices[Index];
             gradW2.addmm_(own.DLogitsT, own.HiddenRows, 0, 1);
@@ -750,7 +750,7 @@ internal sealed class FusedAdamTrainer : IDisposable
             }
 
             phases?.End(StepPhase.ReluAndHiddenBias);
-            MatrixKernels.TransposedMultiply(own.GradHiddenMemory.Pointer, batch, Count, x.Pointer, Inputs, trainer.gradientMemory.Pointer + First * Inputs);
+            MatrixKernels.TransposedMultiply(own.GradHiddenMemory.Pointer, own.Batch, Count, x.Pointer, Inputs, trainer.gradientMemory.Pointer + First * Inputs);
             phases?.End(StepPhase.InputWeightGradientProduct);
         }
 

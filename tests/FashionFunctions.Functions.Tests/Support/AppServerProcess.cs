@@ -20,8 +20,7 @@ public sealed class AppServerProcess : IDisposable
 
     public static async Task<AppServerProcess> StartAsync(string storageConnectionString)
     {
-        string dll = Path.Combine(RepoRoot.Path, "tests", "FashionFunctions.AppServer.TestHost", "bin",
-            AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release", "net10.0", "app-server.dll");
+        string dll = RepoRoot.TestHostDll("FashionFunctions.AppServer.TestHost", "app-server.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(dll);
         start.ArgumentList.Add(storageConnectionString);

@@ -26,9 +26,7 @@ public sealed class JobWorkerProcess : IDisposable
         process.BeginErrorReadLine();
     }
 
-    public static string Executable =>
-        Path.Combine(RepoRoot.Path, "tests", "FashionFunctions.JobWorker.TestHost", "bin",
-            AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}") ? "Debug" : "Release", "net10.0", "job-worker.dll");
+    public static string Executable => RepoRoot.TestHostDll("FashionFunctions.JobWorker.TestHost", "job-worker.dll");
 
     public string Output
     {

@@ -17,13 +17,7 @@ public sealed class QueueWorkerProcess : IDisposable
 
     public QueueWorkerProcess(string connectionString, int heartbeatSeconds = 1, int claimExpirySeconds = 90)
     {
-        string dll = Path.Combine(RepoRoot.Path, "tests", "FashionFunctions.JobWorker.TestHost", "bin",
-#if DEBUG
-            "Debug",
-#else
-            "Release",
-#endif
-            "net10.0", "job-worker.dll");
+        string dll = JobWorkerProcess.Executable;
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string arg in new[] { dll, connectionString, $"{heartbeatSeconds}", $"{claimExpirySeconds}", "serve" })
         {
