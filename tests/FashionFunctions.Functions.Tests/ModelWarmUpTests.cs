@@ -2,6 +2,7 @@ using FashionFunctions.Core.Inference;
 using FashionFunctions.Functions.Hosting;
 using FashionFunctions.Functions.Tests.Support;
 using FashionFunctions.Testing;
+using Microsoft.Extensions.Configuration;
 
 namespace FashionFunctions.Functions.Tests;
 
@@ -20,6 +21,42 @@ public class ModelWarmUpTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 
         Assert.Equal((job.ModelId, true), second.Get<ModelCache>().Status);
         Assert.Contains(job.ModelId!, second.Get<ModelCache>().LoadedModelIds);
+    }
+
+    [Fact]
+    public async Task A_starting_worker_answers_its_first_request_with_the_model_it_began_downloading_on_its_first_line()
+    {
+        var job = await Jobs.TrainAsync(app);
+        var appStorage = new StorageRequestCounter();
+        await using var second = await AppServer.StartAsync(app.ConnectionString, WarmUpOn, services => services.AddStoragePolicy(appStorage));
+
+        using var body = new ByteArrayContent(TestImages.Encode28(new byte[28 * 28]));
+        body.Headers.ContentType = new("image/png");
+        using var answer = await second.Client.PostAsync("api/classify", body); // sent the moment it listens
+
+        Assert.Equal(200, (int)answer.StatusCode);
+        Assert.Equal(job.ModelId, Jobs.Parse(await answer.Content.ReadAsStringAsync()).GetProperty("modelId").GetString());
+        // The app's own storage clients did not fetch it: the download begun before the host was built did.
+        Assert.Equal(0, appStorage.CountWhere(r => r.Contains("/models/", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void With_warm_up_off_nothing_is_fetched_at_start_up()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(AppServer.AppSettings(app.ConnectionString)).Build();
+
+        Assert.Null(StartupModelFetch.Begin(configuration).Fetch);
+    }
+
+    [Fact]
+    public async Task A_start_up_fetch_from_a_malformed_storage_setting_fails_in_the_background_not_in_Main()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(AppServer.AppSettings("this is not a connection string", WarmUpOn)).Build();
+
+        var fetch = StartupModelFetch.Begin(configuration).Fetch;
+
+        Assert.NotNull(fetch);
+        await Assert.ThrowsAnyAsync<Exception>(() => fetch);
     }
 
     [Fact]

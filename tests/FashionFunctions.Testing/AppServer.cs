@@ -55,12 +55,15 @@ public sealed class AppServer : IAsyncDisposable
     public static async Task<AppServer> StartAsync(string storageConnectionString, IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? configure = null)
     {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(AppSettings(storageConnectionString, settings)).Build();
+        var startupFetch = StartupModelFetch.Begin(configuration); // first, as in the app's Program
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(AppSettings(storageConnectionString, settings));
+        builder.Configuration.AddConfiguration(configuration);
         builder.Services.AddMvcCore(); // the worker's ASP.NET Core integration executes MVC action results too
         builder.Services.AddFashionFunctions(builder.Configuration);
+        builder.Services.AddSingleton(startupFetch);
         configure?.Invoke(builder.Services);
 
         var app = builder.Build();

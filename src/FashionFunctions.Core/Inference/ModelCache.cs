@@ -12,13 +12,15 @@ namespace FashionFunctions.Core.Inference;
 /// Concurrent requests for a model share one load, and at most <see cref="ModelCacheOptions.Capacity"/> models
 /// stay loaded (least recently used go first; never the current one or the one just asked for). An evicted
 /// classifier is only dropped from the cache: it holds managed memory only, which the GC reclaims once the
-/// requests still using it finish.
+/// requests still using it finish. The first current model may come from a fetch begun before the cache existed
+/// (<see cref="StartWith"/>).
 /// </summary>
 public sealed class ModelCache(IModelSource source, ModelCacheOptions options, TimeProvider time, ILogger<ModelCache> logger)
 {
     private readonly ConcurrentDictionary<string, Entry> byId = new();
     private readonly SemaphoreSlim refreshing = new(1, 1);
     private volatile CurrentModel? current;
+    private volatile Task<FetchedCurrentModel?>? startupFetch;
     private long noModelUntilTicks;
 
     private sealed class Entry(Lazy<Task<Classifier>> load)
@@ -28,6 +30,14 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
     }
 
     private sealed record CurrentModel(string ModelId, string ETag, Classifier Classifier, DateTimeOffset CheckedAt);
+
+    /// <summary>
+    /// Hands the cache a fetch of the current model begun as the process started, before the cache existed (the app
+    /// starts one on its first line, so that the download overlaps the host's start-up). Until it completes, a
+    /// request that finds no current model waits for it rather than fetching the model a second time; if it fails or
+    /// finds no model, that request fetches as usual.
+    /// </summary>
+    public void StartWith(Task<FetchedCurrentModel?> fetch) => startupFetch = fetch;
 
     /// <summary>The current model's id and whether it is loaded here, without touching storage.</summary>
     public (string? ModelId, bool Loaded) Status => current is { } c ? (c.ModelId, true) : (null, false);
@@ -63,6 +73,11 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
 
             if (current is null)
             {
+                if (startupFetch is { } fetch && await AdoptAsync(fetch, cancellationToken).ConfigureAwait(false) is { } fetched)
+                {
+                    return fetched;
+                }
+
                 ThrowIfNoModelRecently();
             }
 
@@ -121,23 +136,52 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
         }
     }
 
+    /// <summary>Called holding <see cref="refreshing"/>: takes in the start-up fetch's model, or null when that fetch
+    /// failed or found none (and is then forgotten). A cancelled wait leaves the fetch for the next request.</summary>
+    private async Task<Classifier?> AdoptAsync(Task<FetchedCurrentModel?> fetch, CancellationToken cancellationToken)
+    {
+        FetchedCurrentModel? fetched;
+        try
+        {
+            fetched = await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || fetch.IsCanceled)
+        {
+            logger.LogWarning(e, "The model fetch begun at start-up failed; fetching the current model now");
+            fetched = null;
+        }
+
+        startupFetch = null;
+        if (fetched is null)
+        {
+            return null;
+        }
+
+        var classifier = new Classifier(fetched.Artifact);
+        var entry = byId.GetOrAdd(fetched.Current.ModelId, _ => new Entry(new Lazy<Task<Classifier>>(Task.FromResult(classifier))));
+        Interlocked.Exchange(ref entry.LastUsed, time.GetTimestamp());
+        current = new CurrentModel(fetched.Current.ModelId, fetched.Current.ETag, classifier, time.GetUtcNow());
+        logger.LogInformation("Serving model {ModelId} (fetched at start-up)", fetched.Current.ModelId);
+        return classifier;
+    }
+
     private async Task<CurrentModel> RevalidateAsync(CancellationToken cancellationToken)
     {
         var known = current;
-        string? etag = await source.GetCurrentETagAsync(cancellationToken).ConfigureAwait(false);
-        if (etag is null)
+        // The cheap version check only pays when there is a version to compare; knowing none, read the pointer.
+        if (known is not null && await source.GetCurrentETagAsync(cancellationToken).ConfigureAwait(false) == known.ETag)
+        {
+            return current = known with { CheckedAt = time.GetUtcNow() };
+        }
+
+        var pointer = await source.GetCurrentModelAsync(cancellationToken).ConfigureAwait(false);
+        if (pointer is null)
         {
             current = null;
             Interlocked.Exchange(ref noModelUntilTicks, (time.GetUtcNow() + TimeSpan.FromSeconds(options.NoModelRetrySeconds)).UtcTicks);
             throw new NoCurrentModelException();
         }
 
-        if (known is not null && known.ETag == etag)
-        {
-            return current = known with { CheckedAt = time.GetUtcNow() };
-        }
-
-        var pointer = await source.GetCurrentModelAsync(cancellationToken).ConfigureAwait(false) ?? throw new NoCurrentModelException();
         var classifier = await GetAsync(pointer.ModelId, cancellationToken).ConfigureAwait(false);
         if (known?.ModelId != pointer.ModelId)
         {

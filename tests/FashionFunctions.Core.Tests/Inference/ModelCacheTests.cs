@@ -99,6 +99,98 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
         Assert.False(evicted.IsAlive);
     }
 
+    [Fact]
+    public async Task A_cold_cache_reads_the_pointer_without_asking_for_its_version_first()
+    {
+        var registry = NewRegistry();
+        await registry.SaveAsync(Artifact("fmnist-cold"));
+        await registry.PromoteAsync("fmnist-cold");
+        storage.Clear();
+
+        Assert.Equal("fmnist-cold", (await NewCache(registry).GetCurrentAsync()).ModelId);
+
+        Assert.Equal(3, storage.Count); // pointer, manifest, weights
+        Assert.Equal(0, storage.CountWhere(r => r.StartsWith("HEAD ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_cache_started_with_a_fetched_model_serves_it_without_calling_storage()
+    {
+        var registry = await RegistryWithCurrentAsync("fmnist-early");
+        var fetched = await FetchedCurrentModel.FetchAsync(registry);
+        storage.Clear();
+        var cache = NewCache(registry);
+        cache.StartWith(Task.FromResult(fetched));
+
+        Assert.Equal("fmnist-early", (await cache.GetCurrentAsync()).ModelId);
+        Assert.Equal(("fmnist-early", true), cache.Status);
+        Assert.Equal(["fmnist-early"], cache.LoadedModelIds);
+        Assert.Equal(0, storage.Count);
+    }
+
+    [Fact]
+    public async Task Requests_arriving_while_the_start_up_fetch_runs_wait_for_it_instead_of_fetching_again()
+    {
+        var registry = await RegistryWithCurrentAsync("fmnist-in-flight");
+        var fetched = await FetchedCurrentModel.FetchAsync(registry);
+        storage.Clear();
+        var fetch = new TaskCompletionSource<FetchedCurrentModel?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cache = NewCache(registry);
+        cache.StartWith(fetch.Task);
+
+        var requests = Enumerable.Range(0, 8).Select(_ => Task.Run(() => cache.GetCurrentAsync())).ToList();
+        await Task.Delay(200);
+        Assert.All(requests, r => Assert.False(r.IsCompleted));
+        fetch.SetResult(fetched);
+
+        var classifiers = await Task.WhenAll(requests);
+        Assert.Single(classifiers.Distinct());
+        Assert.Equal("fmnist-in-flight", classifiers[0].ModelId);
+        Assert.Equal(0, storage.Count);
+    }
+
+    [Fact]
+    public async Task A_request_that_gives_up_waiting_for_the_start_up_fetch_leaves_it_for_the_next_one()
+    {
+        var registry = await RegistryWithCurrentAsync("fmnist-patient");
+        var fetched = await FetchedCurrentModel.FetchAsync(registry);
+        storage.Clear();
+        var fetch = new TaskCompletionSource<FetchedCurrentModel?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cache = NewCache(registry);
+        cache.StartWith(fetch.Task);
+
+        using var aborted = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cache.GetCurrentAsync(aborted.Token));
+        fetch.SetResult(fetched);
+
+        Assert.Equal("fmnist-patient", (await cache.GetCurrentAsync()).ModelId);
+        Assert.Equal(0, storage.Count);
+    }
+
+    [Fact]
+    public async Task A_start_up_fetch_that_failed_or_found_no_model_leaves_the_cache_to_fetch_the_model_itself()
+    {
+        var registry = await RegistryWithCurrentAsync("fmnist-fallback");
+        storage.Clear();
+        foreach (var fetch in new[] { Task.FromException<FetchedCurrentModel?>(new IOException("storage went away")), Task.FromResult<FetchedCurrentModel?>(null) })
+        {
+            var cache = NewCache(registry);
+            cache.StartWith(fetch);
+
+            Assert.Equal("fmnist-fallback", (await cache.GetCurrentAsync()).ModelId);
+        }
+
+        Assert.Equal(6, storage.Count); // each cache read the pointer, the manifest and the weights
+    }
+
+    private async Task<BlobModelRegistry> RegistryWithCurrentAsync(string modelId)
+    {
+        var registry = NewRegistry();
+        await registry.SaveAsync(Artifact(modelId));
+        await registry.PromoteAsync(modelId);
+        return registry;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static async Task<WeakReference> LoadAndForgetAsync(ModelCache cache, string modelId) => new(await cache.GetAsync(modelId));
 
