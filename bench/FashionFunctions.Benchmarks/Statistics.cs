@@ -18,3 +18,16 @@ internal static class Statistics
         return sorted[low] + (sorted[high] - sorted[low]) * (rank - low);
     }
 }
+
+/// <summary>The median of some measurements and their range.</summary>
+internal sealed record Spread(double Median, double Min, double Max)
+{
+    public static Spread Of(IEnumerable<double> values)
+    {
+        var all = values.ToList();
+        return new Spread(Statistics.Median(all), all.Min(), all.Max());
+    }
+
+    /// <summary>"412 ms (380–455)".</summary>
+    public string Milliseconds => $"{Median:F0} ms ({Min:F0}–{Max:F0})";
+}

@@ -5,11 +5,11 @@ using FashionFunctions.Testing;
 
 namespace FashionFunctions.Functions.Tests;
 
-/// <summary>Serving never pays for training's 440 MiB dependency: a process that only classifies never maps libtorch.</summary>
+/// <summary>Serving never pays for training's 440 MiB dependency: a process that warms up and classifies never maps libtorch.</summary>
 public class ClassifyWithoutLibtorchTests(TrainedApp app) : IClassFixture<TrainedApp>
 {
     [Fact]
-    public async Task A_worker_process_that_classifies_single_images_and_batches_never_maps_libtorch()
+    public async Task A_worker_process_that_warms_up_and_classifies_single_images_and_batches_never_maps_libtorch()
     {
         using var worker = await AppServerProcess.StartAsync(app.ConnectionString);
         using var client = new HttpClient { BaseAddress = worker.BaseAddress };

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Modeling;
+using FashionFunctions.Functions.Functions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -43,8 +45,12 @@ public sealed class ModelWarmUp(IServiceProvider services, IOptions<FashionFunct
         {
             var cache = services.GetRequiredService<ModelCache>();
             var preprocessor = services.GetRequiredService<ImagePreprocessor>();
-            var classifier = await cache.GetCurrentAsync(timeout.Token).ConfigureAwait(false);
-            classifier.Predict(preprocessor.FromEncodedImage(BlankPng()));
+            var current = cache.GetCurrentAsync(timeout.Token);
+            // While the model downloads, a blank model of the same shape takes the classify path, so that its code is
+            // compiled by the time the model (and perhaps the first request) arrives.
+            ClassifyBlankImage(BlankClassifier(), preprocessor);
+            var classifier = await current.ConfigureAwait(false);
+            ClassifyBlankImage(classifier, preprocessor);
             logger.LogInformation("Warmed up: model {ModelId} loaded and the classify path run once", classifier.ModelId);
         }
         catch (NoCurrentModelException)
@@ -67,6 +73,18 @@ public sealed class ModelWarmUp(IServiceProvider services, IOptions<FashionFunct
             completion.TrySetResult();
         }
     }
+
+    /// <summary>What a classify request does with an image, up to its answer's JSON.</summary>
+    private static void ClassifyBlankImage(Classifier classifier, ImagePreprocessor preprocessor)
+    {
+        var prediction = classifier.Predict(preprocessor.FromEncodedImage(BlankPng()));
+        JsonSerializer.SerializeToUtf8Bytes(ClassifyAnswer.From(prediction, top: 3), ModelJson.Options);
+    }
+
+    private static Classifier BlankClassifier() => new(
+        ModelWeights.FromTensors(ModelWeights.LayoutFor(FashionMlp.HiddenUnits)
+            .Select(t => new NamedTensor(t.Name, t.Shape, new float[t.Shape.Aggregate(1, (size, d) => size * d)]))),
+        "warm-up");
 
     private static byte[] BlankPng()
     {
