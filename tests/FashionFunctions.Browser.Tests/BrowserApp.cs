@@ -59,8 +59,9 @@ public sealed class BrowserApp : IAsyncLifetime
         await azurite.DisposeAsync();
     }
 
-    /// <summary>The page, loaded in a fresh browser context; disposing it saves a screenshot named for the test.</summary>
-    public async Task<PageSession> OpenAsync(string screenshotName, int width = 1280, int height = 900)
+    /// <summary>The page, loaded in a fresh browser context; disposing it saves a screenshot named for the test.
+    /// <paramref name="beforeLoad"/> prepares the page before it is loaded (routes, say).</summary>
+    public async Task<PageSession> OpenAsync(string screenshotName, int width = 1280, int height = 900, Func<IPage, Task>? beforeLoad = null)
     {
         var page = await Browser.NewPageAsync(new BrowserNewPageOptions
         {
@@ -68,6 +69,11 @@ public sealed class BrowserApp : IAsyncLifetime
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
         var session = new PageSession(page, Path.Combine(ScreenshotDirectory, screenshotName + ".png"));
+        if (beforeLoad is not null)
+        {
+            await beforeLoad(page);
+        }
+
         await page.GotoAsync("/");
         return session;
     }

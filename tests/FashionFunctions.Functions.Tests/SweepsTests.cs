@@ -5,6 +5,9 @@ using FashionFunctions.Core.Storage;
 using FashionFunctions.Core.Sweeps;
 using FashionFunctions.Functions.Functions;
 using FashionFunctions.Functions.Tests.Support;
+using FashionFunctions.Testing;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FashionFunctions.Functions.Tests;
 
@@ -186,6 +189,120 @@ public class SweepsTests(SweepsApp app) : IClassFixture<SweepsApp>
         Assert.Equal(field, answer.Json.GetProperty("field").GetString());
         Assert.Equal(before, await CountSweepsAsync());
     }
+
+    [Fact]
+    public async Task Listing_sweeps_shows_each_as_the_summary_its_own_page_begins_with_not_its_stored_record()
+    {
+        string id = (await PostAsync(FourTinyPoints)).Json.GetProperty("id").GetString()!;
+        try
+        {
+            var request = HttpCall.Request(app.Services, "GET", "/api/sweeps?limit=100");
+            var answer = await HttpCall.AnswerAsync(request, app.Create<SweepsApi>().ListAsync(request, CancellationToken.None));
+
+            Assert.Equal(200, answer.Status);
+            var listed = answer.Json.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("id").GetString() == id);
+            Assert.Equal("running", listed.GetProperty("status").GetString());
+            Assert.Equal(4, listed.GetProperty("pointCount").GetInt32());
+            Assert.Equal(0, listed.GetProperty("finishedCount").GetInt32());
+            Assert.Equal(2000, listed.GetProperty("validationSize").GetInt32());
+            foreach (string stored in new[] { "request", "finished", "points" })
+            {
+                Assert.False(listed.TryGetProperty(stored, out _), $"the list shows \"{stored}\"");
+            }
+
+            var shown = await GetAsync(id);
+            Assert.All(listed.EnumerateObject(), field => Assert.Equal(shown.GetProperty(field.Name).ToString(), field.Value.ToString()));
+        }
+        finally
+        {
+            await CancelAsync(id); // its queued points must not run in another test's workers
+        }
+    }
+
+    [Fact]
+    public async Task A_sweep_whose_create_request_died_part_way_gets_every_point_queued_once_by_the_watchdog_and_finishes()
+    {
+        string id = await CreateDyingPartWayAsync();
+        var before = await PointJobsAsync(id);
+        Assert.True(before.Count < 4 && before.Count(j => j.Enqueued) < before.Count, $"{before.Count} jobs, {before.Count(j => j.Enqueued)} queued");
+
+        await RunWatchdogAsync(); // within the grace a create request still under way is given, nothing is touched
+        Assert.Equal(before.Count, (await PointJobsAsync(id)).Count);
+        app.Time.Advance(new JobLifecycleOptions().EnqueueGrace + TimeSpan.FromSeconds(1));
+        await RunWatchdogAsync();
+        await RunWatchdogAsync(); // and a second pass finds nothing left to do
+
+        var after = await PointJobsAsync(id);
+        Assert.Equal(4, after.Count);
+        Assert.All(after, job => Assert.True(job.Enqueued, job.Id));
+        foreach (var job in after)
+        {
+            Assert.Equal(1, await Jobs.MessagesForAsync(app, job.Id));
+        }
+
+        foreach (var job in after)
+        {
+            await Jobs.DeliverAsync(app, job.Id);
+        }
+
+        var sweep = await GetAsync(id);
+        Assert.Equal("succeeded", sweep.GetProperty("status").GetString());
+        Assert.Equal(4, sweep.GetProperty("finishedCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_sweep_cancelled_after_its_create_request_died_part_way_still_ends_cancelled()
+    {
+        string id = await CreateDyingPartWayAsync();
+        var created = await PointJobsAsync(id);
+        Assert.Equal(200, (await CancelAsync(id)).Status);
+        foreach (var job in created.Where(j => j.Enqueued))
+        {
+            await Jobs.DeliverAsync(app, job.Id); // the run finds its job cancelled and records the point
+        }
+
+        app.Time.Advance(new JobLifecycleOptions().EnqueueGrace + TimeSpan.FromSeconds(1));
+        await RunWatchdogAsync();
+
+        var sweep = await GetAsync(id);
+        Assert.Equal("cancelled", sweep.GetProperty("status").GetString());
+        Assert.Equal(4, sweep.GetProperty("finishedCount").GetInt32());
+        Assert.All(await PointJobsAsync(id), job => Assert.Equal(TrainingJobStatus.Cancelled, job.Status));
+    }
+
+    /// <summary>Creates <see cref="FourTinyPoints"/> on an instance whose storage fails part-way: the sweep's record and
+    /// two of its jobs are written, one of those reaches the queue. Returns the sweep's id.</summary>
+    private async Task<string> CreateDyingPartWayAsync()
+    {
+        int jobWrites = 0, messages = 0;
+        var dies = new FailingPolicy(m =>
+            m.Request.Method == Azure.Core.RequestMethod.Post && m.Request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal) ? Interlocked.Increment(ref jobWrites) > 2
+            : m.Request.Uri.Path.EndsWith($"/{StorageNames.TrainingQueue}/messages", StringComparison.Ordinal) && Interlocked.Increment(ref messages) > 1);
+        await using var dying = app.NewInstance(s => s.AddAzureClients(b => b.ConfigureDefaults(o =>
+        {
+            o.Retry.MaxRetries = 0;
+            o.AddPolicy(dies, Azure.Core.HttpPipelinePosition.PerRetry);
+        })));
+        var request = JsonSerializer.Deserialize<SweepRequest>(FourTinyPoints, ModelJson.Options)!;
+        var existing = await SweepIdsAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => dying.GetRequiredService<SweepService>().CreateAsync(request));
+        return Assert.Single((await SweepIdsAsync()).Except(existing));
+    }
+
+    private async Task<List<string>> SweepIdsAsync() => (await app.Get<TableSweepStore>().ListAsync(100)).Items.Select(s => s.Id).ToList();
+
+    private async Task<List<TrainingJob>> PointJobsAsync(string sweepId)
+    {
+        var found = new List<TrainingJob>();
+        await foreach (var stored in app.Get<TableJobStore>().QueryAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"SweepId eq {sweepId}")))
+        {
+            found.Add(stored.Job);
+        }
+
+        return found;
+    }
+
+    private Task RunWatchdogAsync() => app.Create<TrainingJobWatchdogFunction>().RunAsync(new Microsoft.Azure.Functions.Worker.TimerInfo(), CancellationToken.None);
 
     private async Task<int> CountSweepsAsync() => (await app.Get<TableSweepStore>().ListAsync(100)).Items.Count;
 

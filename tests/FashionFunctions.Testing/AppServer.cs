@@ -22,7 +22,7 @@ namespace FashionFunctions.Testing;
 /// would serve them: every <c>[Function]</c> method with an <c>[HttpTrigger]</c> parameter in the app's assembly
 /// is found by reflection and routed by its trigger's methods and route; the function class is created per request
 /// from the app's real service registration (<see cref="ServiceRegistration.AddFashionFunctions"/>) on the given
-/// storage; what it returns is executed and what it throws is mapped by the app's <see cref="ErrorMapping"/>.
+/// storage; what it returns is executed and what it throws is answered by the app's <see cref="ErrorMappingMiddleware"/>.
 /// Function keys are not checked (the host does that). Functions added to the app are served without changes here.
 /// </summary>
 public sealed class AppServer : IAsyncDisposable
@@ -107,21 +107,24 @@ public sealed class AppServer : IAsyncDisposable
         await app.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static async Task InvokeAsync(HttpFunction function, HttpContext context)
-    {
-        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("FashionFunctions.Testing.AppServer");
-        try
+    /// <summary>Runs the function inside the app's own error-mapping middleware, as the worker does.</summary>
+    private static Task InvokeAsync(HttpFunction function, HttpContext context) =>
+        ActivatorUtilities.CreateInstance<ErrorMappingMiddleware>(context.RequestServices).Invoke(new HttpFunctionContext(context, function.Name), async _ =>
         {
             object instance = ActivatorUtilities.CreateInstance(context.RequestServices, function.Method.DeclaringType!);
-            object? returned = function.Method.Invoke(instance, function.Method.GetParameters().Select(p => Bind(p, context)).ToArray());
+            object? returned;
+            try
+            {
+                returned = function.Method.Invoke(instance, function.Method.GetParameters().Select(p => Bind(p, context)).ToArray());
+            }
+            catch (TargetInvocationException e) when (e.InnerException is { } thrown)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(thrown);
+                throw;
+            }
+
             await ExecuteAsync(await ResultOf(returned).ConfigureAwait(false), context).ConfigureAwait(false);
-        }
-        catch (Exception e) when (!context.Response.HasStarted)
-        {
-            var cause = e is TargetInvocationException { InnerException: { } inner } ? inner : e;
-            await ExecuteAsync(ErrorMapping.ToResult(cause, context, logger), context).ConfigureAwait(false);
-        }
-    }
+        });
 
     private static object? Bind(ParameterInfo parameter, HttpContext context) => parameter.ParameterType switch
     {

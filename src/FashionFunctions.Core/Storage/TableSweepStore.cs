@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -72,6 +73,30 @@ public sealed class TableSweepStore(TableServiceClient service, string tableName
         string filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
         var (items, following) = await TablePages.ReadAsync(table, filter, limit, next, e => FromEntity(e).Sweep, cancellationToken).ConfigureAwait(false);
         return new SweepPage(items, following);
+    }
+
+    /// <summary>Every sweep still running (few at any time: each is a sweep someone is waiting for).</summary>
+    public async IAsyncEnumerable<StoredSweep> RunningAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and Status eq {nameof(SweepStatus.Running)}");
+        var entities = table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken);
+        await using var pages = entities.GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await pages.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                yield break; // no table yet
+            }
+
+            yield return FromEntity(pages.Current);
+        }
     }
 
     private static string RowKey(string sweepId) =>

@@ -1,6 +1,7 @@
 using Azure.Data.Tables;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace FashionFunctions.Core.Sweeps;
 
@@ -9,7 +10,9 @@ namespace FashionFunctions.Core.Sweeps;
 /// in parallel on as many instances as the app scales to — and shows and cancels them. The runs that finish the
 /// points keep the sweep's record up to date (<see cref="SweepRecorder"/>).
 /// </summary>
-public sealed class SweepService(TableSweepStore sweeps, TableJobStore jobs, TrainingJobQueue queue, TrainingJobService jobService, SweepRecorder recorder, TimeProvider time)
+public sealed class SweepService(
+    TableSweepStore sweeps, TableJobStore jobs, TrainingJobQueue queue, TrainingJobService jobService, SweepRecorder recorder,
+    JobLifecycleOptions lifecycle, TimeProvider time, ILogger<SweepService> logger)
 {
     private const int ParallelWrites = 8;
 
@@ -31,23 +34,91 @@ public sealed class SweepService(TableSweepStore sweeps, TableJobStore jobs, Tra
         await jobs.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         await sweeps.CreateAsync(sweep, cancellationToken).ConfigureAwait(false);
 
-        await Parallel.ForEachAsync(plan.Points, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken }, async (point, ct) =>
-        {
-            var job = new TrainingJob
-            {
-                Id = Sweep.JobIdFor(sweep.Id, point.Index),
-                Status = TrainingJobStatus.Queued,
-                CreatedAt = now,
-                UpdatedAt = now,
-                Options = plan.OptionsFor(point),
-                Promote = false, // the sweep promotes its winner, not each point
-                SweepId = sweep.Id,
-            };
-            await jobs.CreateAsync(job, idempotencyKey: null, requestHash: "", ct).ConfigureAwait(false);
-            await queue.EnqueueAsync(new TrainingJobMessage(job.Id), cancellationToken: ct).ConfigureAwait(false);
-            await MarkEnqueuedAsync(job.Id, ct).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+        await Parallel.ForEachAsync(plan.Points, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
+            (point, ct) => new ValueTask(QueuePointAsync(sweep, plan, point, ct))).ConfigureAwait(false);
         return sweep;
+    }
+
+    /// <summary>
+    /// Finishes what create requests left undone when they died part-way (their instance crashed or was recycled
+    /// mid-request): every running sweep created more than <see cref="JobLifecycleOptions.EnqueueGrace"/> ago gets a
+    /// job for each point that has none, and each of its jobs that never reached the queue is sent there; a sweep
+    /// cancelled meanwhile gets its missing points recorded as cancelled instead, so that it can end. Run by the
+    /// watchdog timer; returns the ids of the jobs it queued.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> CompleteInterruptedCreationsAsync(CancellationToken cancellationToken = default)
+    {
+        var createdBefore = time.GetUtcNow() - lifecycle.EnqueueGrace;
+        var queued = new List<string>();
+        await foreach (var stored in sweeps.RunningAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var sweep = stored.Sweep;
+            if (sweep.CreatedAt > createdBefore)
+            {
+                continue;
+            }
+
+            var plan = sweep.Request.Plan();
+            var existing = await JobsOfAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
+            foreach (var point in plan.Points)
+            {
+                string jobId = Sweep.JobIdFor(sweep.Id, point.Index);
+                var job = existing.GetValueOrDefault(jobId);
+                if (sweep.CancelRequested && job is null)
+                {
+                    await RecordNeverQueuedAsCancelledAsync(sweep, plan, point, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (sweep.CancelRequested || job is not null && (job.Enqueued || job.Status != TrainingJobStatus.Queued || job.Attempts > 0))
+                {
+                    continue;
+                }
+
+                await QueuePointAsync(sweep, plan, point, cancellationToken).ConfigureAwait(false);
+                logger.LogWarning("Sweep {SweepId}: point {Point} was left unqueued by its create request; queued job {JobId}", sweep.Id, point.Index, jobId);
+                queued.Add(jobId);
+            }
+        }
+
+        return queued;
+    }
+
+    /// <summary>Creates the point's job (its id is fixed by the sweep's, so a second time is harmless), sends it to the
+    /// queue and marks it sent.</summary>
+    private async Task QueuePointAsync(Sweep sweep, SweepPlan plan, SweepPoint point, CancellationToken cancellationToken)
+    {
+        var job = NewPointJob(sweep, plan, point);
+        await jobs.CreateAsync(job, idempotencyKey: null, requestHash: "", cancellationToken).ConfigureAwait(false);
+        await queue.EnqueueAsync(new TrainingJobMessage(job.Id), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await MarkEnqueuedAsync(job.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task RecordNeverQueuedAsCancelledAsync(Sweep sweep, SweepPlan plan, SweepPoint point, CancellationToken cancellationToken)
+    {
+        var job = NewPointJob(sweep, plan, point) with
+        {
+            Status = TrainingJobStatus.Cancelled,
+            FinishedAt = time.GetUtcNow(),
+            Error = "Cancelled on request.",
+        };
+        await jobs.CreateAsync(job, idempotencyKey: null, requestHash: "", cancellationToken).ConfigureAwait(false);
+        await recorder.PointFinishedAsync(job, cancellationToken).ConfigureAwait(false);
+    }
+
+    private TrainingJob NewPointJob(Sweep sweep, SweepPlan plan, SweepPoint point)
+    {
+        var now = time.GetUtcNow();
+        return new TrainingJob
+        {
+            Id = Sweep.JobIdFor(sweep.Id, point.Index),
+            Status = TrainingJobStatus.Queued,
+            CreatedAt = now,
+            UpdatedAt = now,
+            Options = plan.OptionsFor(point),
+            Promote = false, // the sweep promotes its winner, not each point
+            SweepId = sweep.Id,
+        };
     }
 
     /// <summary>The sweep and its points. Folds in any finished point a crashed run left unrecorded.</summary>
@@ -71,8 +142,11 @@ public sealed class SweepService(TableSweepStore sweeps, TableJobStore jobs, Tra
         return SweepView.From(sweep, points);
     }
 
-    public Task<SweepPage> ListAsync(int limit, string? next, CancellationToken cancellationToken = default) =>
-        sweeps.ListAsync(limit, next, cancellationToken);
+    public async Task<SweepSummaryPage> ListAsync(int limit, string? next, CancellationToken cancellationToken = default)
+    {
+        var page = await sweeps.ListAsync(limit, next, cancellationToken).ConfigureAwait(false);
+        return new SweepSummaryPage(page.Items.Select(SweepSummary.From).ToList(), page.Next);
+    }
 
     /// <summary>
     /// Cancels a running sweep: queued points will never run, running ones stop at their next heartbeat, finished

@@ -1,3 +1,7 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Abstractions;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
@@ -7,8 +11,8 @@ namespace FashionFunctions.Functions.Http;
 /// <summary>
 /// Turns what an HTTP function throws into its problem-details answer (<see cref="ErrorMapping"/>), so functions
 /// do not catch for themselves. Registered after ConfigureFunctionsWebApplication, it runs inside the ASP.NET Core
-/// integration's middleware, which then executes the result it sets. Other triggers' exceptions go on to the host
-/// (a queue message must fail to be retried).
+/// integration and writes the answer to the request's HttpContext itself (the integration then finds no result to
+/// execute). Other triggers' exceptions go on to the host (a queue message must fail to be retried).
 /// </summary>
 public sealed class ErrorMappingMiddleware(ILogger<ErrorMappingMiddleware> logger) : IFunctionsWorkerMiddleware
 {
@@ -18,9 +22,10 @@ public sealed class ErrorMappingMiddleware(ILogger<ErrorMappingMiddleware> logge
         {
             await next(context).ConfigureAwait(false);
         }
-        catch (Exception e) when (context.GetHttpContext() is { } http)
+        catch (Exception e) when (context.GetHttpContext() is { } http && !http.Response.HasStarted)
         {
-            context.GetInvocationResult().Value = ErrorMapping.ToResult(Unwrapped(e), http, logger);
+            var problem = ErrorMapping.ToResult(Unwrapped(e), http, logger);
+            await problem.ExecuteResultAsync(new ActionContext(http, http.GetRouteData(), new ActionDescriptor())).ConfigureAwait(false);
         }
     }
 

@@ -35,18 +35,24 @@ class ApiError extends Error {
   }
 }
 
+// Calls refused at the same time (the page loads several lists at once) share one prompt.
+let keyPrompt = null;
+
 function askForKey() {
+  if (keyPrompt) return keyPrompt;
   const dialog = $("#key-dialog");
   const input = $("#key-input");
   input.value = "";
-  return new Promise((resolve) => {
+  keyPrompt = new Promise((resolve) => {
     dialog.addEventListener("close", () => {
       const key = dialog.returnValue === "ok" ? input.value.trim() : "";
       if (key) sessionStorage.setItem(KEY_STORAGE, key);
+      keyPrompt = null;
       resolve(key);
     }, { once: true });
     dialog.showModal();
   });
+  return keyPrompt;
 }
 
 async function api(path, options = {}, retried = false) {

@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using FashionFunctions.Testing;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace FashionFunctions.Browser.Tests;
+
+/// <summary>
+/// The page behind function keys, as on Azure: the browser's requests pass through a route that answers 401, as the
+/// Functions host does, to any call of a function-level route that carries no valid key, and lets the rest through to
+/// the app's functions.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public class FunctionKeyTests(BrowserApp app)
+{
+    private const string Key = "a-function-key";
+
+    /// <summary>The API routes the host serves without a key (health, the OpenAPI document).</summary>
+    private static readonly HashSet<string> Anonymous = AppServer.Functions
+        .Where(f => f.AuthLevel == AuthorizationLevel.Anonymous && f.Route.StartsWith("api/", StringComparison.Ordinal))
+        .Select(f => "/" + f.Route)
+        .ToHashSet();
+
+    static FunctionKeyTests() => SetDefaultExpectTimeout(30_000);
+
+    /// <summary>Every API call the page made: path and the key it carried (header or code parameter), if any.</summary>
+    private readonly ConcurrentQueue<(string Path, string? Key)> calls = new();
+
+    private Task RequireKeysAsync(IPage page) => page.RouteAsync("**/api/**", async route =>
+    {
+        var url = new Uri(route.Request.Url);
+        string? key = route.Request.Headers.GetValueOrDefault("x-functions-key")
+            ?? Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(url.Query).GetValueOrDefault("code").FirstOrDefault();
+        calls.Enqueue((url.AbsolutePath, key));
+        if (Anonymous.Contains(url.AbsolutePath) || key == Key)
+        {
+            await route.ContinueAsync();
+        }
+        else
+        {
+            await route.FulfillAsync(new RouteFulfillOptions { Status = 401 });
+        }
+    });
+
+    [Fact]
+    public async Task The_page_asks_for_the_key_once_keeps_it_for_the_tab_and_sends_it_with_every_call()
+    {
+        await using var session = await app.OpenAsync("function-key", beforeLoad: async page =>
+        {
+            await RequireKeysAsync(page);
+            await page.AddInitScriptAsync("""
+                window.keyPrompts = 0;
+                const showModal = HTMLDialogElement.prototype.showModal;
+                HTMLDialogElement.prototype.showModal = function () { window.keyPrompts++; return showModal.call(this); };
+                """);
+        });
+        var page = session.Page;
+
+        var dialog = page.Locator("#key-dialog");
+        await Expect(dialog).ToBeVisibleAsync(); // the models and jobs lists were refused at load
+        await page.Locator("#key-input").FillAsync(Key);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Use key" }).ClickAsync();
+
+        await Expect(dialog).ToBeHiddenAsync();
+        await Expect(page.Locator("#model-list tbody tr")).Not.ToHaveCountAsync(0);
+        await Expect(page.Locator("#models-error")).ToBeHiddenAsync();
+        await Expect(page.Locator("#train-error")).ToBeHiddenAsync();
+        await Expect(page.Locator("#jobs tbody tr")).Not.ToHaveCountAsync(0);
+        Assert.Equal(1, await page.EvaluateAsync<int>("window.keyPrompts")); // both lists refused at load, one prompt
+        Assert.Equal(Key, await page.EvaluateAsync<string>("sessionStorage.getItem('fashion-functions-key')"));
+
+        int before = calls.Count;
+        await page.Locator("#file").SetInputFilesAsync(Path.Combine(RepoRoot.Path, "samples", "trouser.png"));
+        await Expect(page.Locator("#answer-label")).ToHaveTextAsync("Trouser");
+        await Expect(dialog).ToBeHiddenAsync(); // not asked again
+        var later = calls.Skip(before).Where(c => !Anonymous.Contains(c.Path)).ToList();
+        Assert.Contains(later, c => c.Path == "/api/classify");
+        Assert.All(later, c => Assert.Equal(Key, c.Key));
+        session.AssertNoScriptErrors();
+    }
+
+    [Fact]
+    public async Task Cancelling_the_key_dialog_leaves_the_page_saying_what_was_refused_and_stores_nothing()
+    {
+        await using var session = await app.OpenAsync("function-key-cancelled", beforeLoad: RequireKeysAsync);
+        var page = session.Page;
+
+        var dialog = page.Locator("#key-dialog");
+        await Expect(dialog).ToBeVisibleAsync();
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+
+        await Expect(dialog).ToBeHiddenAsync();
+        await Expect(page.Locator("#models-error")).ToBeVisibleAsync();
+        await Expect(page.Locator("#models-error")).ToContainTextAsync("401");
+        Assert.Null(await page.EvaluateAsync<string?>("sessionStorage.getItem('fashion-functions-key')"));
+        Assert.DoesNotContain(calls, c => c.Key is not null);
+        session.AssertNoScriptErrors();
+    }
+
+    [Fact]
+    public async Task A_wrong_key_is_refused_and_asked_for_again_on_the_next_call()
+    {
+        await using var session = await app.OpenAsync("function-key-wrong", beforeLoad: RequireKeysAsync);
+        var page = session.Page;
+
+        var dialog = page.Locator("#key-dialog");
+        await Expect(dialog).ToBeVisibleAsync();
+        await page.Locator("#key-input").FillAsync("not-the-key");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Use key" }).ClickAsync();
+        await Expect(page.Locator("#models-error")).ToBeVisibleAsync(); // retried once with it, refused again
+
+        await page.Locator("#refresh-jobs").ClickAsync();
+        await Expect(dialog).ToBeVisibleAsync();
+        await page.Locator("#key-input").FillAsync(Key);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Use key" }).ClickAsync();
+
+        await Expect(dialog).ToBeHiddenAsync();
+        await Expect(page.Locator("#jobs tbody tr")).Not.ToHaveCountAsync(0);
+        Assert.Equal(Key, await page.EvaluateAsync<string>("sessionStorage.getItem('fashion-functions-key')"));
+        session.AssertNoScriptErrors();
+    }
+}
