@@ -142,7 +142,8 @@ console.Write(inferenceTable);
 
 var cold = serving.ColdStart;
 var coldTable = new Table().AddColumns(
-    $"fresh worker-like process (app services, Azurite): median (range) over {cold.ProcessesPerKind} processes", "measured", "target");
+    $"fresh worker-like process (app services, Azurite; {(serving.ReadyToRun ? "ReadyToRun, as deployed" : "not ReadyToRun: run scripts/bench.sh")}): "
+    + $"median (range) over {cold.ProcessesPerKind} processes", "measured", "target");
 coldTable.AddRow("process start → Main (runtime start-up)", cold.ProcessStartToMainMilliseconds.Milliseconds, "");
 coldTable.AddRow("Main → ready (services built, listening)", cold.MainToReadyMilliseconds.Milliseconds, "");
 coldTable.AddRow("process start → ready", cold.ProcessStartToReadyMilliseconds.Milliseconds, "≤ 700 ms");

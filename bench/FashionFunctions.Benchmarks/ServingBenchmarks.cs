@@ -37,7 +37,7 @@ internal sealed record ColdStartRun(double StartToMain, double MainToReady, doub
 /// while it ran (runtime included), and the answer.</summary>
 internal sealed record RequestCost(string Case, int Status, double CpuMilliseconds, double WallMilliseconds, double PeakWorkingSetMiB, long RequestBytes, bool LibtorchLoaded);
 
-internal sealed record ServingResults(ColdStart ColdStart, IReadOnlyList<RequestCost> Requests);
+internal sealed record ServingResults(bool ReadyToRun, ColdStart ColdStart, IReadOnlyList<RequestCost> Requests);
 
 /// <summary>
 /// Serving measured the way an instance meets it: each case in a fresh process that hosts the app's HTTP
@@ -67,7 +67,7 @@ internal static class ServingBenchmarks
             var costs = requests
                 .Select(r => JsonSerializer.Deserialize<RequestCost>(Child("request", storageConnection, r.Label, r.Path, r.ContentType))!)
                 .ToList();
-            return new ServingResults(coldStart, costs);
+            return new ServingResults(ChildrenReadyToRun, coldStart, costs);
         }
         finally
         {
@@ -181,7 +181,7 @@ internal static class ServingBenchmarks
     private static string Child(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "fashion-bench.dll"));
+        start.ArgumentList.Add(Path.Combine(ChildDirectory, "fashion-bench.dll"));
         start.ArgumentList.Add("--serving-child");
         foreach (string arg in args)
         {
@@ -201,6 +201,21 @@ internal static class ServingBenchmarks
         return child.ExitCode == 0
             ? output.Trim().Split('\n')[^1]
             : throw new InvalidOperationException($"The {args[0]} child failed: {stderr.Result}{output}");
+    }
+
+    /// <summary>Where the children run from: <c>FASHION_BENCH_SERVING_FROM</c> (scripts/bench.sh points it at a
+    /// ReadyToRun publish of the benchmark, compiled as the deployment package is), else this build.</summary>
+    public static string ChildDirectory { get; } =
+        Environment.GetEnvironmentVariable("FASHION_BENCH_SERVING_FROM") is { Length: > 0 } from ? from : AppContext.BaseDirectory;
+
+    /// <summary>Whether the children's app code is ReadyToRun (native code precompiled), as in the deployment package.</summary>
+    public static bool ChildrenReadyToRun
+    {
+        get
+        {
+            using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(ChildDirectory, "FashionFunctions.Functions.dll")));
+            return pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0;
+        }
     }
 
     internal static bool LibtorchLoaded() =>

@@ -30,6 +30,20 @@ public class DeploymentPackageTests
         Assert.True(needs.Single(n => n.Version == "GLIBCXX_3.4.32").IsWeak);
     }
 
+    [Theory]
+    [InlineData("FashionFunctions.Functions.dll")]
+    [InlineData("FashionFunctions.Core.dll")]
+    [InlineData("Azure.Core.dll")]
+    [InlineData("Azure.Storage.Blobs.dll")]
+    [InlineData("Microsoft.Azure.Functions.Worker.Core.dll")]
+    [InlineData("SkiaSharp.dll")]
+    public void The_packaged_assemblies_a_cold_start_runs_are_ReadyToRun(string assembly)
+    {
+        RequirePackage();
+        using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(Package, assembly)));
+        Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{assembly} carries no ReadyToRun code");
+    }
+
     [Fact]
     public void The_package_stays_within_its_budget()
     {
