@@ -45,7 +45,7 @@ public class ModelWarmUpTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(AppServer.AppSettings(app.ConnectionString)).Build();
 
-        Assert.Null(StartupModelFetch.Begin(configuration).Fetch);
+        Assert.Null(StartupModelFetch.Begin(configuration).Take());
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public class ModelWarmUpTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(AppServer.AppSettings("this is not a connection string", WarmUpOn)).Build();
 
-        var fetch = StartupModelFetch.Begin(configuration).Fetch;
+        var fetch = StartupModelFetch.Begin(configuration).Take();
 
         Assert.NotNull(fetch);
         await Assert.ThrowsAnyAsync<Exception>(() => fetch);

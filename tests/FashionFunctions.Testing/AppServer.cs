@@ -107,9 +107,13 @@ public sealed class AppServer : IAsyncDisposable
         await app.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Runs the function inside the app's own error-mapping middleware, as the worker does.</summary>
-    private static Task InvokeAsync(HttpFunction function, HttpContext context) =>
-        ActivatorUtilities.CreateInstance<ErrorMappingMiddleware>(context.RequestServices).Invoke(new HttpFunctionContext(context, function.Name), async _ =>
+    /// <summary>Runs the function inside the app's own error-mapping middleware, then executes what it returned, as
+    /// the worker and its ASP.NET Core integration do.</summary>
+    private static async Task InvokeAsync(HttpFunction function, HttpContext context)
+    {
+        object? result = null;
+        var middleware = ActivatorUtilities.CreateInstance<ErrorMappingMiddleware>(context.RequestServices);
+        await middleware.Invoke(new HttpFunctionContext(context, function.Name), async _ =>
         {
             object instance = ActivatorUtilities.CreateInstance(context.RequestServices, function.Method.DeclaringType!);
             object? returned;
@@ -123,8 +127,10 @@ public sealed class AppServer : IAsyncDisposable
                 throw;
             }
 
-            await ExecuteAsync(await ResultOf(returned).ConfigureAwait(false), context).ConfigureAwait(false);
-        });
+            result = await ResultOf(returned).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        await ExecuteAsync(result, context).ConfigureAwait(false);
+    }
 
     private static object? Bind(ParameterInfo parameter, HttpContext context) => parameter.ParameterType switch
     {

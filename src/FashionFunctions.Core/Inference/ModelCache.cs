@@ -157,11 +157,14 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
             return null;
         }
 
-        var classifier = new Classifier(fetched.Artifact);
-        var entry = byId.GetOrAdd(fetched.Current.ModelId, _ => new Entry(new Lazy<Task<Classifier>>(Task.FromResult(classifier))));
+        string modelId = fetched.Current.ModelId;
+        var entry = byId.GetOrAdd(modelId, _ => new Entry(new Lazy<Task<Classifier>>(Task.FromResult(new Classifier(fetched.Artifact)))));
         Interlocked.Exchange(ref entry.LastUsed, time.GetTimestamp());
-        current = new CurrentModel(fetched.Current.ModelId, fetched.Current.ETag, classifier, time.GetUtcNow());
-        logger.LogInformation("Serving model {ModelId} (fetched at start-up)", fetched.Current.ModelId);
+        // A request for this model by id may have loaded it first: serve that one rather than hold two.
+        var classifier = entry.Load.Value is { IsCompletedSuccessfully: true } loaded ? loaded.Result : new Classifier(fetched.Artifact);
+        current = new CurrentModel(modelId, fetched.Current.ETag, classifier, time.GetUtcNow());
+        Evict(keep: modelId);
+        logger.LogInformation("Serving model {ModelId} (fetched at start-up)", modelId);
         return classifier;
     }
 

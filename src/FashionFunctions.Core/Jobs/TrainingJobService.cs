@@ -75,7 +75,7 @@ public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queu
             var stored = await jobs.GetAsync(key.JobId, cancellationToken).ConfigureAwait(false)
                 ?? throw new CorruptStoredDataException($"{StorageNames.JobTable}/{key.JobId}", "an idempotency key names a job that has no row.");
             var job = stored.Job;
-            if (job.Enqueued || job.Status != TrainingJobStatus.Queued || job.Attempts > 0)
+            if (!AwaitsItsFirstEnqueue(job))
             {
                 return job;
             }
@@ -90,7 +90,11 @@ public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queu
         }
     }
 
-    private async Task<TrainingJob> EnqueueAsync(string jobId, CancellationToken cancellationToken)
+    /// <summary>Whether the job was created but has not been sent to the queue yet (nor run: a run means it was).</summary>
+    public static bool AwaitsItsFirstEnqueue(TrainingJob job) => !job.Enqueued && job.Status == TrainingJobStatus.Queued && job.Attempts == 0;
+
+    /// <summary>Sends the job to the queue and marks it sent (<see cref="TrainingJob.Enqueued"/>).</summary>
+    public async Task<TrainingJob> EnqueueAsync(string jobId, CancellationToken cancellationToken = default)
     {
         var stored = await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new TrainingJobNotFoundException(jobId);
         await queue.EnqueueAsync(new TrainingJobMessage(jobId, stored.Job.TraceParent), cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -28,6 +28,10 @@ public sealed record Sweep
 
     public bool CancelRequested { get; init; }
 
+    /// <summary>Every point's job has been created and queued (by the create request, or by the watchdog after that
+    /// request died part-way): the watchdog has nothing to complete.</summary>
+    public bool AllPointsQueued { get; init; }
+
     [JsonIgnore]
     public int FinishedCount => Finished.Count(c => c != Unfinished);
 

@@ -11,7 +11,7 @@ namespace FashionFunctions.Core.Sweeps;
 /// points keep the sweep's record up to date (<see cref="SweepRecorder"/>).
 /// </summary>
 public sealed class SweepService(
-    TableSweepStore sweeps, TableJobStore jobs, TrainingJobQueue queue, TrainingJobService jobService, SweepRecorder recorder,
+    TableSweepStore sweeps, TableJobStore jobs, TrainingJobService jobService, SweepRecorder recorder,
     JobLifecycleOptions lifecycle, TimeProvider time, ILogger<SweepService> logger)
 {
     private const int ParallelWrites = 8;
@@ -36,49 +36,76 @@ public sealed class SweepService(
 
         await Parallel.ForEachAsync(plan.Points, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
             (point, ct) => new ValueTask(QueuePointAsync(sweep, plan, point, ct))).ConfigureAwait(false);
+        await AllPointsQueuedAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
         return sweep;
     }
 
     /// <summary>
     /// Finishes what create requests left undone when they died part-way (their instance crashed or was recycled
-    /// mid-request): every running sweep created more than <see cref="JobLifecycleOptions.EnqueueGrace"/> ago gets a
-    /// job for each point that has none, and each of its jobs that never reached the queue is sent there; a sweep
-    /// cancelled meanwhile gets its missing points recorded as cancelled instead, so that it can end. Run by the
-    /// watchdog timer; returns the ids of the jobs it queued.
+    /// mid-request). Every running sweep not yet marked <see cref="Sweep.AllPointsQueued"/> and created more than
+    /// <see cref="JobLifecycleOptions.EnqueueGrace"/> ago gets a job for each point that has none, and each of its
+    /// jobs that never reached the queue (and is older than the grace) is sent there; a sweep cancelled meanwhile gets
+    /// its missing points recorded as cancelled instead, so that it can end. Run by the watchdog timer; a sweep it
+    /// cannot complete is logged and tried again next time. Returns the ids of the jobs it queued.
     /// </summary>
     public async Task<IReadOnlyList<string>> CompleteInterruptedCreationsAsync(CancellationToken cancellationToken = default)
     {
-        var createdBefore = time.GetUtcNow() - lifecycle.EnqueueGrace;
         var queued = new List<string>();
         await foreach (var stored in sweeps.RunningAsync(cancellationToken).ConfigureAwait(false))
         {
-            var sweep = stored.Sweep;
-            if (sweep.CreatedAt > createdBefore)
+            if (stored.Sweep.AllPointsQueued || time.GetUtcNow() - stored.Sweep.CreatedAt < lifecycle.EnqueueGrace)
             {
                 continue;
             }
 
-            var plan = sweep.Request.Plan();
-            var existing = await JobsOfAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
-            foreach (var point in plan.Points)
+            try
             {
-                string jobId = Sweep.JobIdFor(sweep.Id, point.Index);
-                var job = existing.GetValueOrDefault(jobId);
-                if (sweep.CancelRequested && job is null)
-                {
-                    await RecordNeverQueuedAsCancelledAsync(sweep, plan, point, cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (sweep.CancelRequested || job is not null && (job.Enqueued || job.Status != TrainingJobStatus.Queued || job.Attempts > 0))
-                {
-                    continue;
-                }
-
-                await QueuePointAsync(sweep, plan, point, cancellationToken).ConfigureAwait(false);
-                logger.LogWarning("Sweep {SweepId}: point {Point} was left unqueued by its create request; queued job {JobId}", sweep.Id, point.Index, jobId);
-                queued.Add(jobId);
+                queued.AddRange(await CompleteCreationAsync(stored.Sweep, cancellationToken).ConfigureAwait(false));
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Sweep {SweepId}: could not complete its creation; the next watchdog run tries again", stored.Sweep.Id);
+            }
+        }
+
+        return queued;
+    }
+
+    private async Task<List<string>> CompleteCreationAsync(Sweep sweep, CancellationToken cancellationToken)
+    {
+        var plan = sweep.Request.Plan();
+        var existing = await JobsOfAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
+        var queued = new List<string>();
+        bool waiting = false;
+        foreach (var point in plan.Points)
+        {
+            string jobId = Sweep.JobIdFor(sweep.Id, point.Index);
+            var job = existing.GetValueOrDefault(jobId);
+            if (job is not null && !TrainingJobService.AwaitsItsFirstEnqueue(job))
+            {
+                continue;
+            }
+
+            if (sweep.CancelRequested)
+            {
+                await jobs.CreateAsync(CancelledBeforeQueued(NewPointJob(sweep, plan, point)), idempotencyKey: null, requestHash: "", cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (job is not null && time.GetUtcNow() - job.CreatedAt < lifecycle.EnqueueGrace)
+            {
+                waiting = true; // its create request may still be sending it
+                continue;
+            }
+
+            await QueuePointAsync(sweep, plan, point, cancellationToken).ConfigureAwait(false);
+            logger.LogWarning("Sweep {SweepId}: point {Point} was left unqueued by its create request; queued job {JobId}", sweep.Id, point.Index, jobId);
+            queued.Add(jobId);
+        }
+
+        if (!waiting)
+        {
+            await AllPointsQueuedAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
         }
 
         return queued;
@@ -90,21 +117,36 @@ public sealed class SweepService(
     {
         var job = NewPointJob(sweep, plan, point);
         await jobs.CreateAsync(job, idempotencyKey: null, requestHash: "", cancellationToken).ConfigureAwait(false);
-        await queue.EnqueueAsync(new TrainingJobMessage(job.Id), cancellationToken: cancellationToken).ConfigureAwait(false);
-        await MarkEnqueuedAsync(job.Id, cancellationToken).ConfigureAwait(false);
+        await jobService.EnqueueAsync(job.Id, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task RecordNeverQueuedAsCancelledAsync(Sweep sweep, SweepPlan plan, SweepPoint point, CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks the sweep's points all created and queued, so that the watchdog leaves it alone. A cancel that arrived
+    /// while they were being queued may not have seen every job (it sets its flag, then cancels the jobs it finds);
+    /// seeing its flag here, this cancels them and folds the cancelled points in.
+    /// </summary>
+    private async Task AllPointsQueuedAsync(string sweepId, CancellationToken cancellationToken)
     {
-        var job = NewPointJob(sweep, plan, point) with
+        var stored = await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false);
+        while (stored is { Sweep: { AllPointsQueued: false, CancelRequested: false } })
         {
-            Status = TrainingJobStatus.Cancelled,
-            FinishedAt = time.GetUtcNow(),
-            Error = "Cancelled on request.",
-        };
-        await jobs.CreateAsync(job, idempotencyKey: null, requestHash: "", cancellationToken).ConfigureAwait(false);
-        await recorder.PointFinishedAsync(job, cancellationToken).ConfigureAwait(false);
+            if (await sweeps.TryReplaceAsync(stored.Sweep with { AllPointsQueued = true }, stored.ETag, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return;
+            }
+
+            stored = await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (stored is { Sweep.CancelRequested: true })
+        {
+            await CancelUnfinishedJobsAsync(sweepId, cancellationToken).ConfigureAwait(false);
+            await GetAsync(sweepId, cancellationToken).ConfigureAwait(false); // folds the cancelled points in
+        }
     }
+
+    private TrainingJob CancelledBeforeQueued(TrainingJob job) =>
+        job with { Status = TrainingJobStatus.Cancelled, FinishedAt = time.GetUtcNow(), Error = "Cancelled on request." };
 
     private TrainingJob NewPointJob(Sweep sweep, SweepPlan plan, SweepPoint point)
     {
@@ -145,7 +187,7 @@ public sealed class SweepService(
     public async Task<SweepSummaryPage> ListAsync(int limit, string? next, CancellationToken cancellationToken = default)
     {
         var page = await sweeps.ListAsync(limit, next, cancellationToken).ConfigureAwait(false);
-        return new SweepSummaryPage(page.Items.Select(SweepSummary.From).ToList(), page.Next);
+        return new SweepSummaryPage(page.Items.Select(SweepSummary.SummaryOf).ToList(), page.Next);
     }
 
     /// <summary>
@@ -169,6 +211,12 @@ public sealed class SweepService(
             }
         }
 
+        await CancelUnfinishedJobsAsync(sweepId, cancellationToken).ConfigureAwait(false);
+        return await GetAsync(sweepId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task CancelUnfinishedJobsAsync(string sweepId, CancellationToken cancellationToken)
+    {
         foreach (var job in (await JobsOfAsync(sweepId, cancellationToken).ConfigureAwait(false)).Values.Where(j => !j.IsFinished))
         {
             try
@@ -180,8 +228,6 @@ public sealed class SweepService(
                 // It finished meanwhile; its run records it.
             }
         }
-
-        return await GetAsync(sweepId, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Dictionary<string, TrainingJob>> JobsOfAsync(string sweepId, CancellationToken cancellationToken)
@@ -193,16 +239,5 @@ public sealed class SweepService(
         }
 
         return found;
-    }
-
-    private async Task MarkEnqueuedAsync(string jobId, CancellationToken cancellationToken)
-    {
-        while (await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { Job.Enqueued: false } stored)
-        {
-            if (await jobs.TryReplaceAsync(stored.Job with { Enqueued = true }, stored.ETag, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                return;
-            }
-        }
     }
 }

@@ -19,9 +19,9 @@ public record SweepSummary
     public SweepLeader? Leader { get; init; }
     public SweepLeader? Winner { get; init; }
 
-    public static SweepSummary From(Sweep sweep) => From(sweep, sweep.Request.Plan());
+    public static SweepSummary SummaryOf(Sweep sweep) => SummaryOf(sweep, sweep.Request.Plan());
 
-    protected static SweepSummary From(Sweep sweep, SweepPlan plan) => new()
+    protected static SweepSummary SummaryOf(Sweep sweep, SweepPlan plan) => new()
     {
         Id = sweep.Id,
         Status = sweep.Status,

@@ -38,6 +38,6 @@ public sealed record SweepView : SweepSummary
             return new SweepPointView(p.Index, jobId, job?.Status, p.LearningRate, p.BatchSize, p.Epochs, p.HiddenUnits, p.Seed,
                 job?.Epoch ?? 0, last?.ValidationAccuracy, last?.TestAccuracy, job?.ModelId, job?.Error);
         }).ToList();
-        return new SweepView(From(sweep, plan), points);
+        return new SweepView(SummaryOf(sweep, plan), points);
     }
 }

@@ -13,8 +13,8 @@ namespace FashionFunctions.Functions.Hosting;
 /// <summary>
 /// As the worker starts, loads the current model into the <see cref="ModelCache"/> (taking the download
 /// <see cref="StartupModelFetch"/> began on Main's first line) and classifies one small image through the whole
-/// classify path, in the background: the first request then finds the weights in memory,
-/// the storage client connected and the code compiled, instead of paying for all of it itself. It never delays
+/// classify path, in the background: the first request then finds the weights in memory and the code compiled,
+/// instead of paying for both itself. It never delays
 /// or fails start-up: its services are resolved inside its own error handling (a malformed storage setting fails
 /// the warm-up, not the host), and with no model yet, or storage out of reach, it logs and leaves the work to the
 /// first request, giving up after <see cref="Timeout"/>. <see cref="FashionFunctionsOptions.WarmUpOnStart"/>

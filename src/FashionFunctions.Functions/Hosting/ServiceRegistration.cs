@@ -61,7 +61,7 @@ public static class ServiceRegistration
                 new ModelCacheOptions { RevalidateSeconds = options.ModelCacheRevalidateSeconds, Capacity = options.ModelCacheCapacity },
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<ModelCache>>());
-            if (sp.GetService<StartupModelFetch>() is { Fetch: { } fetch })
+            if (sp.GetService<StartupModelFetch>()?.Take() is { } fetch)
             {
                 cache.StartWith(fetch);
             }

@@ -16,10 +16,13 @@ namespace FashionFunctions.Functions.Hosting;
 /// </summary>
 public sealed class StartupModelFetch
 {
-    private StartupModelFetch(Task<FetchedCurrentModel?>? fetch) => Fetch = fetch;
+    private Task<FetchedCurrentModel?>? fetch;
 
-    /// <summary>The download; null when warm-up is off.</summary>
-    public Task<FetchedCurrentModel?>? Fetch { get; }
+    private StartupModelFetch(Task<FetchedCurrentModel?>? fetch) => this.fetch = fetch;
+
+    /// <summary>Hands over the download, once (null when warm-up is off, or when it was taken): whoever takes it owns
+    /// the model it brings, so that nothing else keeps it alive.</summary>
+    public Task<FetchedCurrentModel?>? Take() => Interlocked.Exchange(ref fetch, null);
 
     /// <summary>Starts the download on a thread-pool thread and returns at once. <paramref name="configuration"/> is
     /// the app's: in the Functions worker, its environment variables, which carry the app settings.</summary>

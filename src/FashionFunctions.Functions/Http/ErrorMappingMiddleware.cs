@@ -24,7 +24,13 @@ public sealed class ErrorMappingMiddleware(ILogger<ErrorMappingMiddleware> logge
         }
         catch (Exception e) when (context.GetHttpContext() is { } http && !http.Response.HasStarted)
         {
+            if (http.RequestAborted.IsCancellationRequested)
+            {
+                return; // the caller has gone: there is no one to answer
+            }
+
             var problem = ErrorMapping.ToResult(Unwrapped(e), http, logger);
+            http.Response.Clear(); // headers the function set before it threw do not describe the problem
             await problem.ExecuteResultAsync(new ActionContext(http, http.GetRouteData(), new ActionDescriptor())).ConfigureAwait(false);
         }
     }

@@ -66,8 +66,9 @@ async function api(path, options = {}, retried = false) {
     throw new ApiError(0, { detail: "The app could not be reached: " + e.message });
   }
   if (response.status === 401 && !retried) {
-    sessionStorage.removeItem(KEY_STORAGE);
-    if (await askForKey()) return api(path, options, true);
+    // Forget only the key this call was refused with: one entered meanwhile (for another call) is tried instead.
+    if (sessionStorage.getItem(KEY_STORAGE) === key) sessionStorage.removeItem(KEY_STORAGE);
+    if (sessionStorage.getItem(KEY_STORAGE) || await askForKey()) return api(path, options, true);
   }
   const type = response.headers.get("content-type") || "";
   const body = type.includes("json") ? await response.json().catch(() => null) : null;
