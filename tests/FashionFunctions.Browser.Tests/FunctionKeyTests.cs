@@ -43,6 +43,14 @@ public class FunctionKeyTests(BrowserApp app)
         }
     });
 
+    /// <summary>The page, once its first calls were refused and it shows the key dialog.</summary>
+    private static async Task<(IPage Page, ILocator Dialog)> KeyAskedForAsync(PageSession session)
+    {
+        var dialog = session.Page.Locator("#key-dialog");
+        await Expect(dialog).ToBeVisibleAsync();
+        return (session.Page, dialog);
+    }
+
     [Fact]
     public async Task The_page_asks_for_the_key_once_keeps_it_for_the_tab_and_sends_it_with_every_call()
     {
@@ -55,10 +63,7 @@ public class FunctionKeyTests(BrowserApp app)
                 HTMLDialogElement.prototype.showModal = function () { window.keyPrompts++; return showModal.call(this); };
                 """);
         });
-        var page = session.Page;
-
-        var dialog = page.Locator("#key-dialog");
-        await Expect(dialog).ToBeVisibleAsync(); // the models and jobs lists were refused at load
+        var (page, dialog) = await KeyAskedForAsync(session); // the models and jobs lists were refused at load
         await page.Locator("#key-input").FillAsync(Key);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Use key" }).ClickAsync();
 
@@ -84,10 +89,7 @@ public class FunctionKeyTests(BrowserApp app)
     public async Task Cancelling_the_key_dialog_leaves_the_page_saying_what_was_refused_and_stores_nothing()
     {
         await using var session = await app.OpenAsync("function-key-cancelled", beforeLoad: RequireKeysAsync);
-        var page = session.Page;
-
-        var dialog = page.Locator("#key-dialog");
-        await Expect(dialog).ToBeVisibleAsync();
+        var (page, dialog) = await KeyAskedForAsync(session);
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
 
         await Expect(dialog).ToBeHiddenAsync();
@@ -102,10 +104,7 @@ public class FunctionKeyTests(BrowserApp app)
     public async Task A_wrong_key_is_refused_and_asked_for_again_on_the_next_call()
     {
         await using var session = await app.OpenAsync("function-key-wrong", beforeLoad: RequireKeysAsync);
-        var page = session.Page;
-
-        var dialog = page.Locator("#key-dialog");
-        await Expect(dialog).ToBeVisibleAsync();
+        var (page, dialog) = await KeyAskedForAsync(session);
         await page.Locator("#key-input").FillAsync("not-the-key");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Use key" }).ClickAsync();
         await Expect(page.Locator("#models-error")).ToBeVisibleAsync(); // retried once with it, refused again

@@ -131,12 +131,7 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
     [Fact]
     public async Task Requests_arriving_while_the_start_up_fetch_runs_wait_for_it_instead_of_fetching_again()
     {
-        var registry = await RegistryWithCurrentAsync("fmnist-in-flight");
-        var fetched = await FetchedCurrentModel.FetchAsync(registry);
-        storage.Clear();
-        var fetch = new TaskCompletionSource<FetchedCurrentModel?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var cache = NewCache(registry);
-        cache.StartWith(fetch.Task);
+        var (cache, fetch, fetched) = await CacheWaitingForItsStartUpFetchAsync("fmnist-in-flight");
 
         var requests = Enumerable.Range(0, 8).Select(_ => Task.Run(() => cache.GetCurrentAsync())).ToList();
         await Task.Delay(200);
@@ -152,12 +147,7 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
     [Fact]
     public async Task A_request_that_gives_up_waiting_for_the_start_up_fetch_leaves_it_for_the_next_one()
     {
-        var registry = await RegistryWithCurrentAsync("fmnist-patient");
-        var fetched = await FetchedCurrentModel.FetchAsync(registry);
-        storage.Clear();
-        var fetch = new TaskCompletionSource<FetchedCurrentModel?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var cache = NewCache(registry);
-        cache.StartWith(fetch.Task);
+        var (cache, fetch, fetched) = await CacheWaitingForItsStartUpFetchAsync("fmnist-patient");
 
         using var aborted = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cache.GetCurrentAsync(aborted.Token));
@@ -181,6 +171,19 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
         }
 
         Assert.Equal(6, storage.Count); // each cache read the pointer, the manifest and the weights
+    }
+
+    /// <summary>A cache started with a fetch of <paramref name="modelId"/> (current in storage) that has not completed
+    /// yet: complete it with the fetched model. Storage requests are counted from here on.</summary>
+    private async Task<(ModelCache Cache, TaskCompletionSource<FetchedCurrentModel?> Fetch, FetchedCurrentModel? Fetched)> CacheWaitingForItsStartUpFetchAsync(string modelId)
+    {
+        var registry = await RegistryWithCurrentAsync(modelId);
+        var fetched = await FetchedCurrentModel.FetchAsync(registry);
+        storage.Clear();
+        var fetch = new TaskCompletionSource<FetchedCurrentModel?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cache = NewCache(registry);
+        cache.StartWith(fetch.Task);
+        return (cache, fetch, fetched);
     }
 
     private async Task<BlobModelRegistry> RegistryWithCurrentAsync(string modelId)
