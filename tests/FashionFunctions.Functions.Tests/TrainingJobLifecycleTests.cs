@@ -105,9 +105,18 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
         await WaitForAsync(id, j => j.Epoch >= 1);
 
         // Another worker takes the job over (as after a lapsed heartbeat): the first run must notice and stop.
+        // (The run writes its record every epoch, so the takeover retries a conflicting write, as a worker would.)
         var store = app.Get<TableJobStore>();
-        var stored = (await store.GetAsync(id))!;
-        Assert.NotNull(await store.TryReplaceAsync(stored.Job with { RunToken = "another-run" }, stored.ETag));
+        for (int attempt = 1; ; attempt++)
+        {
+            var stored = (await store.GetAsync(id))!;
+            if (await store.TryReplaceAsync(stored.Job with { RunToken = "another-run" }, stored.ETag) is not null)
+            {
+                break;
+            }
+
+            Assert.True(attempt < 20, "the takeover's write kept conflicting with the run's");
+        }
 
         Assert.Equal(JobOutcome.ClaimLost, await run.WaitAsync(TimeSpan.FromSeconds(60)));
         var job = await Jobs.RecordAsync(app, id);

@@ -14,10 +14,10 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     private const double HeartbeatSeconds = 1;
     private const double ClaimExpirySeconds = 3;
-    // Eight epochs of 20,000 images: about a second and a half from the first checkpoint to the end, so that a
-    // test thread kept waiting by other test classes still kills the worker mid-job.
+    // Eight epochs of 20,000 images: about a second and a half from the first checkpoint to the end, the margin a
+    // test thread kept waiting by other test classes has to kill the worker mid-job (a timing margin, not a guarantee).
     private const int Epochs = 8;
-    private const string Options = """{"epochs": 8, "trainLimit": 20000, "seed": 9}""";
+    private static readonly string Options = $$"""{"epochs": {{Epochs}}, "trainLimit": 20000, "seed": 9}""";
 
     [Fact]
     public async Task A_worker_killed_after_epoch_k_is_resumed_by_a_fresh_process_from_epoch_k_plus_1_with_identical_weights()

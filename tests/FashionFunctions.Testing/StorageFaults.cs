@@ -78,8 +78,9 @@ public sealed class DelayPolicy(TimeSpan delay, Func<HttpMessage, bool> applies)
     }
 }
 
-/// <summary>Fails every matching request with a 503 (a service that is down).</summary>
-public sealed class FailingPolicy(Func<HttpMessage, bool> applies) : HttpPipelinePolicy
+/// <summary>Fails every matching request with a 503 (a service that is down), after <paramref name="delay"/> (a
+/// request that hangs before it fails).</summary>
+public sealed class FailingPolicy(Func<HttpMessage, bool> applies, TimeSpan delay = default) : HttpPipelinePolicy
 {
     public bool Enabled { get; set; } = true;
 
@@ -90,6 +91,11 @@ public sealed class FailingPolicy(Func<HttpMessage, bool> applies) : HttpPipelin
     {
         if (Enabled && applies(message))
         {
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay).ConfigureAwait(false);
+            }
+
             message.Response = new SyntheticResponse(503, message.Request.ClientRequestId);
             return;
         }

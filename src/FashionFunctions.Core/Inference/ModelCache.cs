@@ -159,9 +159,20 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
 
         string modelId = fetched.Current.ModelId;
         var entry = byId.GetOrAdd(modelId, _ => new Entry(new Lazy<Task<Classifier>>(Task.FromResult(new Classifier(fetched.Artifact)))));
+        Classifier classifier;
+        if (entry.Load is { IsValueCreated: true, Value.IsCompletedSuccessfully: true })
+        {
+            classifier = entry.Load.Value.Result; // ours, or one a request for this model by id loaded first
+        }
+        else
+        {
+            // A load by id still in flight: the downloaded copy takes its place (its waiters get theirs, then drop it).
+            classifier = new Classifier(fetched.Artifact);
+            var replacement = new Entry(new Lazy<Task<Classifier>>(Task.FromResult(classifier)));
+            entry = byId.TryUpdate(modelId, replacement, entry) ? replacement : entry;
+        }
+
         Interlocked.Exchange(ref entry.LastUsed, time.GetTimestamp());
-        // A request for this model by id may have loaded it first: serve that one rather than hold two.
-        var classifier = entry.Load.Value is { IsCompletedSuccessfully: true } loaded ? loaded.Result : new Classifier(fetched.Artifact);
         current = new CurrentModel(modelId, fetched.Current.ETag, classifier, time.GetUtcNow());
         Evict(keep: modelId);
         logger.LogInformation("Serving model {ModelId} (fetched at start-up)", modelId);

@@ -93,10 +93,16 @@ public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queu
     /// <summary>Whether the job was created but has not been sent to the queue yet (nor run: a run means it was).</summary>
     public static bool AwaitsItsFirstEnqueue(TrainingJob job) => !job.Enqueued && job.Status == TrainingJobStatus.Queued && job.Attempts == 0;
 
-    /// <summary>Sends the job to the queue and marks it sent (<see cref="TrainingJob.Enqueued"/>).</summary>
+    /// <summary>Sends the job to the queue and marks it sent (<see cref="TrainingJob.Enqueued"/>), unless its record
+    /// says it was sent, or has run or been cancelled already.</summary>
     public async Task<TrainingJob> EnqueueAsync(string jobId, CancellationToken cancellationToken = default)
     {
         var stored = await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false) ?? throw new TrainingJobNotFoundException(jobId);
+        if (!AwaitsItsFirstEnqueue(stored.Job))
+        {
+            return stored.Job;
+        }
+
         await queue.EnqueueAsync(new TrainingJobMessage(jobId, stored.Job.TraceParent), cancellationToken: cancellationToken).ConfigureAwait(false);
         while (!stored.Job.Enqueued)
         {

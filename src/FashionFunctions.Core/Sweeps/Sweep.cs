@@ -29,7 +29,8 @@ public sealed record Sweep
     public bool CancelRequested { get; init; }
 
     /// <summary>Every point's job has been created and queued (by the create request, or by the watchdog after that
-    /// request died part-way): the watchdog has nothing to complete.</summary>
+    /// request died part-way): the watchdog has nothing to complete. Never set on a sweep being cancelled, which the
+    /// watchdog looks at until it ends.</summary>
     public bool AllPointsQueued { get; init; }
 
     [JsonIgnore]

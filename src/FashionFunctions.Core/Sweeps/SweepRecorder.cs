@@ -13,7 +13,7 @@ namespace FashionFunctions.Core.Sweeps;
 /// </summary>
 public sealed class SweepRecorder(TableSweepStore sweeps, TableJobStore jobs, BlobModelRegistry models, TimeProvider time, ILogger<SweepRecorder> logger)
 {
-    private const int MaxConflicts = 50;
+    internal const int MaxConflicts = 50;
 
     /// <summary>After a run of <paramref name="jobId"/> ends, however it ended: records the point if its job has finished.</summary>
     public async Task JobEndedAsync(string jobId, CancellationToken cancellationToken = default)

@@ -36,7 +36,7 @@ public sealed class SweepService(
 
         await Parallel.ForEachAsync(plan.Points, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
             (point, ct) => new ValueTask(QueuePointAsync(sweep, plan, point, ct))).ConfigureAwait(false);
-        await AllPointsQueuedAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
+        await MarkQueuedOrCancelAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
         return sweep;
     }
 
@@ -44,9 +44,10 @@ public sealed class SweepService(
     /// Finishes what create requests left undone when they died part-way (their instance crashed or was recycled
     /// mid-request). Every running sweep not yet marked <see cref="Sweep.AllPointsQueued"/> and created more than
     /// <see cref="JobLifecycleOptions.EnqueueGrace"/> ago gets a job for each point that has none, and each of its
-    /// jobs that never reached the queue (and is older than the grace) is sent there; a sweep cancelled meanwhile gets
-    /// its missing points recorded as cancelled instead, so that it can end. Run by the watchdog timer; a sweep it
-    /// cannot complete is logged and tried again next time. Returns the ids of the jobs it queued.
+    /// jobs that never reached the queue is sent there once it is older than the grace (until then the sweep is not
+    /// marked); a sweep cancelled meanwhile gets its missing points recorded as cancelled instead, so that it can end.
+    /// Run by the watchdog timer; a sweep it cannot complete is logged and tried again next time. Returns the ids of
+    /// the jobs it queued.
     /// </summary>
     public async Task<IReadOnlyList<string>> CompleteInterruptedCreationsAsync(CancellationToken cancellationToken = default)
     {
@@ -62,7 +63,7 @@ public sealed class SweepService(
             {
                 queued.AddRange(await CompleteCreationAsync(stored.Sweep, cancellationToken).ConfigureAwait(false));
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 logger.LogError(e, "Sweep {SweepId}: could not complete its creation; the next watchdog run tries again", stored.Sweep.Id);
             }
@@ -88,7 +89,12 @@ public sealed class SweepService(
 
             if (sweep.CancelRequested)
             {
-                await jobs.CreateAsync(CancelledBeforeQueued(NewPointJob(sweep, plan, point)), idempotencyKey: null, requestHash: "", cancellationToken).ConfigureAwait(false);
+                // A point with no job gets a cancelled one; an unsent job is cancelled by MarkQueuedOrCancelAsync below.
+                if (job is null)
+                {
+                    await jobs.CreateAsync(CancelledBeforeQueued(NewPointJob(sweep, plan, point)), idempotencyKey: null, requestHash: "", cancellationToken).ConfigureAwait(false);
+                }
+
                 continue;
             }
 
@@ -105,7 +111,7 @@ public sealed class SweepService(
 
         if (!waiting)
         {
-            await AllPointsQueuedAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
+            await MarkQueuedOrCancelAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
         }
 
         return queued;
@@ -121,14 +127,16 @@ public sealed class SweepService(
     }
 
     /// <summary>
-    /// Marks the sweep's points all created and queued, so that the watchdog leaves it alone. A cancel that arrived
-    /// while they were being queued may not have seen every job (it sets its flag, then cancels the jobs it finds);
-    /// seeing its flag here, this cancels them and folds the cancelled points in.
+    /// Marks the sweep's points all created and queued, so that the watchdog leaves it alone — unless it is being
+    /// cancelled: a cancel that arrived while they were being queued may not have seen every job (it sets its flag,
+    /// then cancels the jobs it finds), so seeing its flag here, this cancels them and folds the cancelled points in.
+    /// A cancelled sweep is never marked; the watchdog looks at it each run until it ends. If the record keeps
+    /// changing, the mark is left to the watchdog too.
     /// </summary>
-    private async Task AllPointsQueuedAsync(string sweepId, CancellationToken cancellationToken)
+    private async Task MarkQueuedOrCancelAsync(string sweepId, CancellationToken cancellationToken)
     {
         var stored = await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false);
-        while (stored is { Sweep: { AllPointsQueued: false, CancelRequested: false } })
+        for (int attempt = 0; attempt < SweepRecorder.MaxConflicts && stored is { Sweep: { AllPointsQueued: false, CancelRequested: false } }; attempt++)
         {
             if (await sweeps.TryReplaceAsync(stored.Sweep with { AllPointsQueued = true }, stored.ETag, cancellationToken).ConfigureAwait(false) is not null)
             {

@@ -10,10 +10,20 @@ public sealed class TrainingJobWatchdogFunction(JobWatchdog watchdog, SweepServi
 {
     public const string Schedule = "0 * * * * *";
 
+    /// <summary>Runs both; a failure of the first does not keep the second from running (it fails the run after).</summary>
     [Function("TrainingJobWatchdog")]
     public async Task RunAsync([TimerTrigger(Schedule)] TimerInfo timer, CancellationToken cancellationToken)
     {
-        await watchdog.RunOnceAsync(cancellationToken);
+        var lapsedRuns = watchdog.RunOnceAsync(cancellationToken);
+        try
+        {
+            await lapsedRuns;
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+        }
+
         await sweeps.CompleteInterruptedCreationsAsync(cancellationToken);
+        await lapsedRuns;
     }
 }

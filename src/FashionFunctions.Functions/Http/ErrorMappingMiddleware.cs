@@ -24,9 +24,9 @@ public sealed class ErrorMappingMiddleware(ILogger<ErrorMappingMiddleware> logge
         }
         catch (Exception e) when (context.GetHttpContext() is { } http && !http.Response.HasStarted)
         {
-            if (http.RequestAborted.IsCancellationRequested)
+            if (e is OperationCanceledException && http.RequestAborted.IsCancellationRequested)
             {
-                return; // the caller has gone: there is no one to answer
+                return; // the caller hung up, which cancelled the work: there is no one to answer
             }
 
             var problem = ErrorMapping.ToResult(Unwrapped(e), http, logger);
