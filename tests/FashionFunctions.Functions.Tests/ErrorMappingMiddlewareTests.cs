@@ -56,6 +56,38 @@ public class ErrorMappingMiddlewareTests
     }
 
     [Fact]
+    public async Task Headers_the_function_set_before_it_threw_are_not_part_of_the_problem()
+    {
+        var http = NewHttpContext("/api/training-jobs/x/events");
+
+        await Middleware.Invoke(new HttpFunctionContext(http, "TrainingJobEvents"), _ =>
+        {
+            http.Response.Headers.CacheControl = "no-cache";
+            http.Response.Headers["X-Accel-Buffering"] = "no";
+            throw new ModelNotFoundException("x");
+        });
+
+        Assert.Equal(404, http.Response.StatusCode);
+        Assert.False(http.Response.Headers.ContainsKey("X-Accel-Buffering"));
+        Assert.NotEqual("no-cache", http.Response.Headers.CacheControl.ToString());
+    }
+
+    [Fact]
+    public async Task A_request_cancelled_by_its_caller_hanging_up_gets_no_answer_but_another_failure_does()
+    {
+        var gone = NewHttpContext("/api/classify");
+        gone.RequestAborted = new CancellationToken(canceled: true);
+        await Middleware.Invoke(new HttpFunctionContext(gone, "Classify"), _ => throw new OperationCanceledException(gone.RequestAborted));
+        Assert.Equal(200, gone.Response.StatusCode);
+        Assert.Equal("", await BodyAsync(gone));
+
+        var failed = NewHttpContext("/api/classify");
+        failed.RequestAborted = new CancellationToken(canceled: true);
+        await Middleware.Invoke(new HttpFunctionContext(failed, "Classify"), _ => throw new CorruptStoredDataException("models/current.json", "broken"));
+        Assert.Equal(500, failed.Response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_non_http_functions_exception_goes_on_to_the_host()
     {
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
