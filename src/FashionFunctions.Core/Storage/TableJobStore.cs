@@ -129,37 +129,12 @@ public sealed class TableJobStore(TableServiceClient service, string tableName =
     }
 
     /// <summary>Every job matching an OData filter over the row's columns (Status, HeartbeatAt, SweepId, …).</summary>
-    public async IAsyncEnumerable<StoredJob> QueryAsync(string filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        string scoped = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {JobPrefix} and RowKey lt {"j."}") + $" and ({filter})";
-        var pages = table.QueryAsync<TableEntity>(scoped, cancellationToken: cancellationToken).AsPages().GetAsyncEnumerator(cancellationToken);
-        try
-        {
-            while (true)
-            {
-                try
-                {
-                    if (!await pages.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        yield break;
-                    }
-                }
-                catch (RequestFailedException e) when (e.Status == 404)
-                {
-                    yield break;
-                }
-
-                foreach (var entity in pages.Current.Values)
-                {
-                    yield return FromEntity(entity);
-                }
-            }
-        }
-        finally
-        {
-            await pages.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public IAsyncEnumerable<StoredJob> QueryAsync(string filter, CancellationToken cancellationToken = default) =>
+        TablePages.AllAsync(
+            table,
+            TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {JobPrefix} and RowKey lt {"j."}") + $" and ({filter})",
+            FromEntity,
+            cancellationToken);
 
     /// <summary>Jobs are stored under the id with each digit d written as 9-d: ascending is newest first.</summary>
     public static string JobRowKey(string jobId) =>

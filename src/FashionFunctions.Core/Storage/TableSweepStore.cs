@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -76,28 +75,12 @@ public sealed class TableSweepStore(TableServiceClient service, string tableName
     }
 
     /// <summary>Every sweep still running (few at any time: each is a sweep someone is waiting for).</summary>
-    public async IAsyncEnumerable<StoredSweep> RunningAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and Status eq {nameof(SweepStatus.Running)}");
-        var entities = table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken);
-        await using var pages = entities.GetAsyncEnumerator(cancellationToken);
-        while (true)
-        {
-            try
-            {
-                if (!await pages.MoveNextAsync().ConfigureAwait(false))
-                {
-                    yield break;
-                }
-            }
-            catch (RequestFailedException e) when (e.Status == 404)
-            {
-                yield break; // no table yet
-            }
-
-            yield return FromEntity(pages.Current);
-        }
-    }
+    public IAsyncEnumerable<StoredSweep> RunningAsync(CancellationToken cancellationToken = default) =>
+        TablePages.AllAsync(
+            table,
+            TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and Status eq {nameof(SweepStatus.Running)}"),
+            FromEntity,
+            cancellationToken);
 
     private static string RowKey(string sweepId) =>
         string.Create(sweepId.Length, sweepId, (span, id) =>

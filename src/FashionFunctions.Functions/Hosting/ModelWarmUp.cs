@@ -48,9 +48,10 @@ public sealed class ModelWarmUp(IServiceProvider services, IOptions<FashionFunct
             var current = cache.GetCurrentAsync(timeout.Token);
             // While the model downloads, a blank model of the same shape takes the classify path, so that its code is
             // compiled by the time the model (and perhaps the first request) arrives.
-            ClassifyBlankImage(BlankClassifier(), preprocessor);
+            byte[] png = BlankPng();
+            ClassifyBlankImage(BlankClassifier(), preprocessor, png);
             var classifier = await current.ConfigureAwait(false);
-            ClassifyBlankImage(classifier, preprocessor);
+            ClassifyBlankImage(classifier, preprocessor, png);
             logger.LogInformation("Warmed up: model {ModelId} loaded and the classify path run once", classifier.ModelId);
         }
         catch (NoCurrentModelException)
@@ -75,9 +76,9 @@ public sealed class ModelWarmUp(IServiceProvider services, IOptions<FashionFunct
     }
 
     /// <summary>What a classify request does with an image, up to its answer's JSON.</summary>
-    private static void ClassifyBlankImage(Classifier classifier, ImagePreprocessor preprocessor)
+    private static void ClassifyBlankImage(Classifier classifier, ImagePreprocessor preprocessor, byte[] png)
     {
-        var prediction = classifier.Predict(preprocessor.FromEncodedImage(BlankPng()));
+        var prediction = classifier.Predict(preprocessor.FromEncodedImage(png));
         JsonSerializer.SerializeToUtf8Bytes(ClassifyAnswer.From(prediction, top: 3), ModelJson.Options);
     }
 
