@@ -1,24 +1,35 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 using Xunit;
 
 namespace FashionFunctions.Testing;
 
 /// <summary>
-/// A real Azurite process on loopback ports of its own, in memory, stopped on dispose. Found at
-/// $AZURITE_BIN, else tools/azurite/node_modules/.bin/azurite (scripts/setup.sh installs it there).
+/// A real Azurite process on loopback, in memory, stopped on dispose. Azurite binds port 0 for each service and
+/// reports the port the system gave it, so no other process can take a port between a probe and the bind (test
+/// projects run in parallel). Found at $AZURITE_BIN, else tools/azurite/node_modules/.bin/azurite
+/// (scripts/setup.sh installs it there).
 /// </summary>
-public sealed class AzuriteProcess : IAsyncLifetime
+public sealed partial class AzuriteProcess : IAsyncLifetime
 {
     public const string AccountName = "devstoreaccount1";
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     private readonly StringBuilder output = new();
+    private readonly Dictionary<string, TaskCompletionSource<int>> listening = new()
+    {
+        ["Blob"] = new(TaskCreationOptions.RunContinuationsAsynchronously),
+        ["Queue"] = new(TaskCreationOptions.RunContinuationsAsynchronously),
+        ["Table"] = new(TaskCreationOptions.RunContinuationsAsynchronously),
+    };
+
     private Process? process;
 
-    public int BlobPort { get; } = FreePort.Next();
-    public int QueuePort { get; } = FreePort.Next();
-    public int TablePort { get; } = FreePort.Next();
+    public int BlobPort { get; private set; }
+    public int QueuePort { get; private set; }
+    public int TablePort { get; private set; }
 
     public string ConnectionString =>
         $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
@@ -44,27 +55,48 @@ public sealed class AzuriteProcess : IAsyncLifetime
         };
         foreach (string arg in new[]
         {
-            "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl",
-            "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(),
-            "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(),
-            "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(),
+            "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl", "--disableTelemetry",
+            "--blobHost", "127.0.0.1", "--blobPort", "0",
+            "--queueHost", "127.0.0.1", "--queuePort", "0",
+            "--tableHost", "127.0.0.1", "--tablePort", "0",
         })
         {
             start.ArgumentList.Add(arg);
         }
 
         process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.OutputDataReceived += (_, e) => OnOutput(e.Data);
+        process.ErrorDataReceived += (_, e) => OnOutput(e.Data);
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) =>
+        {
+            foreach (var port in listening.Values)
+            {
+                port.TrySetException(new InvalidOperationException("Azurite exited before it listened."));
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
-        foreach (int port in new[] { BlobPort, QueuePort, TablePort })
+        try
         {
-            if (!await FreePort.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(60)))
+            var ports = await Task.WhenAll(listening.Values.Select(p => p.Task)).WaitAsync(StartTimeout);
+            (BlobPort, QueuePort, TablePort) = (ports[0], ports[1], ports[2]);
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            await DisposeAsync();
+            throw new InvalidOperationException($"Azurite did not listen within {StartTimeout.TotalSeconds} s ({e.Message}). Its output:\n{Output}");
+        }
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (output)
             {
-                await DisposeAsync();
-                throw new InvalidOperationException($"Azurite did not listen on port {port} within 60 s. Its output:\n{output}");
+                return output.ToString();
             }
         }
     }
@@ -81,4 +113,25 @@ public sealed class AzuriteProcess : IAsyncLifetime
         process = null;
         return Task.CompletedTask;
     }
+
+    private void OnOutput(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+
+        if (ListeningLine().Match(line) is { Success: true } match && listening.TryGetValue(match.Groups["service"].Value, out var port))
+        {
+            port.TrySetResult(int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    [GeneratedRegex(@"Azurite (?<service>Blob|Queue|Table) service is successfully listening at http://127\.0\.0\.1:(?<port>\d+)")]
+    private static partial Regex ListeningLine();
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace FashionFunctions.Testing;
 
@@ -7,7 +6,7 @@ namespace FashionFunctions.Testing;
 /// first requests with a server error, as a mirror having a bad moment does.</summary>
 public sealed class LoopbackFileServer : IDisposable
 {
-    private readonly HttpListener listener = new();
+    private readonly HttpListener listener;
     private readonly Dictionary<string, byte[]> files;
     private readonly Task loop;
     private int requests;
@@ -15,10 +14,7 @@ public sealed class LoopbackFileServer : IDisposable
     public LoopbackFileServer(Dictionary<string, byte[]> files)
     {
         this.files = files;
-        int port = FreePort();
-        BaseUri = new Uri($"http://127.0.0.1:{port}/mirror/");
-        listener.Prefixes.Add(BaseUri.ToString());
-        listener.Start();
+        (listener, BaseUri) = Bind();
         loop = Task.Run(ServeAsync);
     }
 
@@ -33,11 +29,25 @@ public sealed class LoopbackFileServer : IDisposable
 
     private int failed;
 
-    public static int FreePort()
+    /// <summary>HttpListener cannot bind port 0, so it takes a probed free port; another process may take that port
+    /// first (test projects run in parallel), so a bind that finds it taken tries another.</summary>
+    private static (HttpListener Listener, Uri BaseUri) Bind()
     {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
+        for (int attempt = 1; ; attempt++)
+        {
+            var uri = new Uri($"http://127.0.0.1:{FreePort.Next()}/mirror/");
+            var listener = new HttpListener();
+            listener.Prefixes.Add(uri.ToString());
+            try
+            {
+                listener.Start();
+                return (listener, uri);
+            }
+            catch (HttpListenerException) when (attempt < 10)
+            {
+                listener.Close();
+            }
+        }
     }
 
     private async Task ServeAsync()
