@@ -243,7 +243,7 @@ public class SweepsTests(SweepsApp app) : IClassFixture<SweepsApp>
         }
 
         Assert.Equal(1, messages[before.Single(j => j.Enqueued).Id]); // the create request had sent it: not sent again
-        Assert.True((await app.Get<TableSweepStore>().GetAsync(id))!.Sweep.AllPointsQueued);
+        Assert.True((await app.Get<TableSweepStore>().GetAsync(id))!.Record.AllPointsQueued);
 
         await RunWatchdogAsync(); // the sweep is marked complete: nothing more is sent
         foreach (var job in after)
@@ -312,9 +312,9 @@ public class SweepsTests(SweepsApp app) : IClassFixture<SweepsApp>
     private async Task<List<TrainingJob>> PointJobsAsync(string sweepId)
     {
         var found = new List<TrainingJob>();
-        await foreach (var stored in app.Get<TableJobStore>().QueryAsync(Azure.Data.Tables.TableClient.CreateQueryFilter($"SweepId eq {sweepId}")))
+        await foreach (var stored in app.Get<TableJobStore>().SweepJobsAsync(sweepId))
         {
-            found.Add(stored.Job);
+            found.Add(stored.Record);
         }
 
         return found;

@@ -45,7 +45,7 @@ public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp
     [Fact]
     public async Task An_overlong_idempotency_key_is_400()
     {
-        var headers = new Dictionary<string, string> { [TrainingJobsApi.IdempotencyKeyHeader] = new string('k', 201) };
+        var headers = new Dictionary<string, string> { [FashionFunctions.Functions.Http.IdempotencyKeyHeader.Name] = new string('k', 201) };
         (await Jobs.SubmitAsync(app, headers: headers)).AssertProblem(400);
     }
 

@@ -112,8 +112,7 @@ public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         var answer = await Jobs.SubmitAsync(app);
         string id = answer.Json.GetProperty("id").GetString()!;
         var store = app.Get<TableJobStore>();
-        var stored = (await store.GetAsync(id))!;
-        await store.TryReplaceAsync(stored.Job with { Options = stored.Job.Options with { BatchSize = 0 } }, stored.ETag);
+        await store.UpdateAsync(id, s => s.Record with { Options = s.Record.Options with { BatchSize = 0 } });
 
         await Jobs.DeliverAsync(app, id);
 
@@ -126,7 +125,7 @@ public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     [Fact]
     public async Task The_same_idempotency_key_returns_the_same_job_and_enqueues_once()
     {
-        var headers = new Dictionary<string, string> { [TrainingJobsApi.IdempotencyKeyHeader] = "order-" + Guid.NewGuid() };
+        var headers = new Dictionary<string, string> { [FashionFunctions.Functions.Http.IdempotencyKeyHeader.Name] = "order-" + Guid.NewGuid() };
         var first = await Jobs.SubmitAsync(app, headers: headers);
         string id = first.Json.GetProperty("id").GetString()!;
         Assert.Equal(1, await Jobs.MessagesForAsync(app, id));
@@ -141,7 +140,7 @@ public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     [Fact]
     public async Task The_same_idempotency_key_with_a_different_body_is_422()
     {
-        var headers = new Dictionary<string, string> { [TrainingJobsApi.IdempotencyKeyHeader] = "order-" + Guid.NewGuid() };
+        var headers = new Dictionary<string, string> { [FashionFunctions.Functions.Http.IdempotencyKeyHeader.Name] = "order-" + Guid.NewGuid() };
         Assert.Equal(202, (await Jobs.SubmitAsync(app, """{"epochs": 1, "trainLimit": 6000, "seed": 3}""", headers)).Status);
 
         // The same request spelled differently is the same request.

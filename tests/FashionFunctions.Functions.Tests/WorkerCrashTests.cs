@@ -47,7 +47,7 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 
         using var worker = JobWorkerProcess.Serve(app.ConnectionString, HeartbeatSeconds, ClaimExpirySeconds);
         var watchdog = new JobWatchdog(app.Get<TableJobStore>(), app.Get<TrainingJobQueue>(),
-            new JobLifecycleOptions { ClaimExpiry = TimeSpan.FromSeconds(ClaimExpirySeconds) }, TimeProvider.System, NullLogger<JobWatchdog>.Instance);
+            new JobLifecycleOptions { ClaimExpiry = TimeSpan.FromSeconds(ClaimExpirySeconds) }, NullLogger<JobWatchdog>.Instance);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         bool requeued = false;
         TrainingJob job;

@@ -1,3 +1,5 @@
+using FashionFunctions.Core.Storage;
+
 namespace FashionFunctions.Core.Jobs;
 
 /// <summary>The timings and limits of the job lifecycle (README "Training jobs"); tests compress the times.</summary>
@@ -25,4 +27,20 @@ public sealed record JobLifecycleOptions
 
     /// <summary>How often a live-progress stream re-reads the job's record for changes.</summary>
     public TimeSpan EventPollInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Whether a run holds the job and proved it was alive within the claim expiry: the row was written less than
+    /// <see cref="ClaimExpiry"/> before it was read, both instants on the storage service's clock (so no two
+    /// instances' clocks are ever compared), and the watchdog has not found this run lapsed since its last write.
+    /// </summary>
+    public bool ClaimIsLive(Stored<TrainingJob> stored) =>
+        stored.Record is { Status: TrainingJobStatus.Running, RunToken: { } token } job
+        && job.RecoveryQueuedFor != token
+        && stored.Unwritten < ClaimExpiry;
+
+    /// <summary>Why these settings cannot work together, or null when they can.</summary>
+    public string? Inconsistency() =>
+        HeartbeatInterval * 2 > ClaimExpiry
+            ? $"The claim expiry ({ClaimExpiry.TotalSeconds} s) must be at least twice the heartbeat interval ({HeartbeatInterval.TotalSeconds} s): otherwise a live run whose heartbeat is a moment late looks dead and is taken over."
+            : MaxAttempts < 1 ? "At least one attempt must be allowed." : null;
 }

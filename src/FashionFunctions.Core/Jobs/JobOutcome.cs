@@ -17,4 +17,7 @@ public enum JobOutcome
     /// <summary>Another run took the job over; this one stopped without writing.</summary>
     ClaimLost,
     FailedPermanently,
+
+    /// <summary>The host was shutting down: the run released the job and put a fresh message on the queue.</summary>
+    HandedOver,
 }

@@ -30,6 +30,10 @@ public sealed record TrainingJob
     public bool? Promoted { get; init; }
     public string? Error { get; init; }
 
+    /// <summary>The run has finished training and is writing the model: from here on the job can no longer be
+    /// cancelled (409), so a model is never published for a job whose record says cancelled.</summary>
+    public bool Publishing { get; init; }
+
     /// <summary>The token of the run that holds the job (null: nobody). Stored beside the record, not in it.</summary>
     [JsonIgnore]
     public string? RunToken { get; init; }
@@ -44,9 +48,15 @@ public sealed record TrainingJob
     [JsonIgnore]
     public string? Checkpoint { get; init; }
 
-    /// <summary>When the watchdog last re-enqueued the job after its heartbeat expired.</summary>
+    /// <summary>When a submit set out to send the job's first message; another submit (a replay) does not send it
+    /// too while this is recent.</summary>
     [JsonIgnore]
-    public DateTimeOffset? RecoveryQueuedAt { get; init; }
+    public DateTimeOffset? EnqueueReservedAt { get; init; }
+
+    /// <summary>The run token whose lapse the watchdog found and re-enqueued the job for; cleared by any write of
+    /// that run (which proves it alive).</summary>
+    [JsonIgnore]
+    public string? RecoveryQueuedFor { get; init; }
 
     /// <summary>W3C traceparent of the request that submitted the job.</summary>
     [JsonIgnore]

@@ -7,13 +7,15 @@ using Microsoft.Extensions.Logging;
 namespace FashionFunctions.Core.Jobs;
 
 /// <summary>
-/// Runs the job a queue message names, fenced by a claim (README "Training jobs"): the delivery claims the job
-/// with a fresh run token (an ETag-conditional write), heartbeats while training, and makes every later write
-/// conditional on still holding the claim. A delivery that finds a live claim puts its message back until the
-/// claim would lapse; one that finds a lapsed claim takes the job over. The model is published under a
-/// run-specific weights blob named by the manifest written last, so readers never mix two runs' files.
-/// Permanent failures (bad message, unknown job, invalid options, a dataset that fails its checksum) are recorded
-/// at once; anything else releases the claim and is rethrown for the host to redeliver.
+/// Runs the job a queue message names, fenced by a claim (docs/jobs.md): the delivery claims the job with a fresh
+/// run token (a conditional write), heartbeats while training, and makes every later write conditional on still
+/// holding the claim. A delivery that finds a live claim puts its message back until the claim would lapse; one
+/// that finds a lapsed claim takes the job over. Outcome first, cleanup after: the run fences its publish against
+/// cancel, publishes, records the outcome, and only then cleans up (checkpoints, the sweep's record) — cleanup
+/// that fails is logged and never changes the outcome. Permanent failures (bad message, unknown job, invalid
+/// options, a dataset that fails its checksum) are recorded at once; anything else releases the claim and is
+/// rethrown for the host to redeliver; a host shutting down hands the job to another delivery without using up
+/// an attempt.
 /// </summary>
 public sealed class TrainingJobRunner(
     TableJobStore jobs,
@@ -26,6 +28,9 @@ public sealed class TrainingJobRunner(
     ILogger<TrainingJobRunner> logger,
     Sweeps.SweepRecorder? sweeps = null)
 {
+    /// <summary>How long the writes that hand a job over may take once the host has asked the run to stop.</summary>
+    private static readonly TimeSpan HandOverTimeout = TimeSpan.FromSeconds(10);
+
     public async Task<JobOutcome> RunAsync(string messageText, long dequeueCount, int maxDequeueCount, CancellationToken cancellationToken)
     {
         TrainingJobMessage message;
@@ -43,9 +48,9 @@ public sealed class TrainingJobRunner(
         var (claim, outcome) = await ClaimAsync(message, cancellationToken).ConfigureAwait(false);
         if (claim is null)
         {
-            if (outcome is (JobOutcome.FailedPermanently or JobOutcome.AlreadyFinished) && sweeps is not null)
+            if (outcome is JobOutcome.FailedPermanently or JobOutcome.AlreadyFinished)
             {
-                await sweeps.JobEndedAsync(message.JobId, CancellationToken.None).ConfigureAwait(false);
+                await FoldIntoSweepAsync(message.JobId).ConfigureAwait(false);
             }
 
             return outcome;
@@ -57,47 +62,40 @@ public sealed class TrainingJobRunner(
         }
         finally
         {
-            // A sweep's point: the run that finished it brings the sweep's record up to date.
-            if (claim.Job.SweepId is not null && sweeps is not null)
-            {
-                await sweeps.JobEndedAsync(message.JobId, CancellationToken.None).ConfigureAwait(false);
-            }
+            await CleanUpAfterRunAsync(claim).ConfigureAwait(false);
         }
     }
 
     /// <summary>One model id per job: a takeover publishes under the same id, never a second model.</summary>
     public static string ModelIdFor(string jobId) => "fmnist-" + jobId["job-".Length..];
 
+    /// <summary>Claims the job in one conditional write, or finds why this delivery must not run it.</summary>
     private async Task<(JobClaim? Claim, JobOutcome Outcome)> ClaimAsync(TrainingJobMessage message, CancellationToken cancellationToken)
     {
-        while (true)
+        var outcome = JobOutcome.Succeeded;
+        TimeSpan deferFor = TimeSpan.Zero;
+        string? tookOverFrom = null;
+        var written = await jobs.UpdateAsync(message.JobId, stored =>
         {
-            var stored = await jobs.GetAsync(message.JobId, cancellationToken).ConfigureAwait(false);
-            if (stored is null)
-            {
-                await RecordUnusableAsync(message.ToJson(), $"Job {message.JobId} has no record.", cancellationToken).ConfigureAwait(false);
-                return (null, JobOutcome.FailedPermanently);
-            }
-
-            var job = stored.Job;
+            var job = stored.Record;
+            var now = time.GetUtcNow();
             if (job.IsFinished)
             {
-                logger.LogInformation("Job {JobId} is already {Status}; message ignored", job.Id, job.Status);
-                return (null, JobOutcome.AlreadyFinished);
+                outcome = JobOutcome.AlreadyFinished;
+                return null;
             }
 
-            var now = time.GetUtcNow();
-            if (ClaimIsLive(job, now, lifecycle))
+            if (lifecycle.ClaimIsLive(stored))
             {
-                var wait = lifecycle.ClaimExpiry - (now - job.HeartbeatAt!.Value) + TimeSpan.FromSeconds(1);
-                await queue.EnqueueAsync(message, wait, cancellationToken).ConfigureAwait(false);
-                logger.LogInformation("Job {JobId} is held by a live run; message put back for {Wait}", job.Id, wait);
-                return (null, JobOutcome.Deferred);
+                outcome = JobOutcome.Deferred;
+                deferFor = lifecycle.ClaimExpiry - stored.Unwritten + TimeSpan.FromSeconds(1);
+                return null;
             }
 
             if (job.Attempts >= lifecycle.MaxAttempts)
             {
-                var failed = job with
+                outcome = JobOutcome.FailedPermanently;
+                return job with
                 {
                     Status = TrainingJobStatus.Failed,
                     FinishedAt = now,
@@ -105,16 +103,11 @@ public sealed class TrainingJobRunner(
                     RunToken = null,
                     Error = $"Gave up after {job.Attempts} attempts. Last error: {job.Error ?? "the run stopped without reporting one (killed or timed out)"}",
                 };
-                if (await jobs.TryReplaceAsync(failed, stored.ETag, cancellationToken).ConfigureAwait(false) is not null)
-                {
-                    logger.LogError("Job {JobId} failed: {Error}", job.Id, failed.Error);
-                    return (null, JobOutcome.FailedPermanently);
-                }
-
-                continue;
             }
 
-            var claimed = job with
+            outcome = JobOutcome.Succeeded;
+            tookOverFrom = job.Status == TrainingJobStatus.Running ? job.RunToken : null;
+            return job with
             {
                 Status = TrainingJobStatus.Running,
                 RunToken = Guid.NewGuid().ToString("N"),
@@ -122,22 +115,37 @@ public sealed class TrainingJobRunner(
                 HeartbeatAt = now,
                 UpdatedAt = now,
                 Attempts = job.Attempts + 1,
+                RecoveryQueuedFor = null,
             };
-            if (await jobs.TryReplaceAsync(claimed, stored.ETag, cancellationToken).ConfigureAwait(false) is { } written)
-            {
-                if (job.RunToken is not null)
-                {
-                    logger.LogWarning("Job {JobId}: took over from a run whose heartbeat lapsed at {HeartbeatAt}", job.Id, job.HeartbeatAt);
-                }
+        }, cancellationToken).ConfigureAwait(false);
 
-                return (new JobClaim(jobs, written, time), JobOutcome.Succeeded);
-            }
+        if (written is null)
+        {
+            await RecordUnusableAsync(message.ToJson(), $"Job {message.JobId} has no record.", cancellationToken).ConfigureAwait(false);
+            return (null, JobOutcome.FailedPermanently);
         }
-    }
 
-    /// <summary>Whether a run holds the job and proved it was alive within the claim expiry.</summary>
-    public static bool ClaimIsLive(TrainingJob job, DateTimeOffset now, JobLifecycleOptions lifecycle) =>
-        job.Status == TrainingJobStatus.Running && job.RunToken is not null && job.HeartbeatAt is { } heartbeat && now - heartbeat < lifecycle.ClaimExpiry;
+        switch (outcome)
+        {
+            case JobOutcome.AlreadyFinished:
+                logger.LogInformation("Job {JobId} is already {Status}; message ignored", message.JobId, written.Record.Status);
+                return (null, outcome);
+            case JobOutcome.Deferred:
+                await queue.EnqueueAsync(message, deferFor, cancellationToken).ConfigureAwait(false);
+                logger.LogInformation("Job {JobId} is held by a live run; message put back for {Wait}", message.JobId, deferFor);
+                return (null, outcome);
+            case JobOutcome.FailedPermanently:
+                logger.LogError("Job {JobId} failed: {Error}", message.JobId, written.Record.Error);
+                return (null, outcome);
+        }
+
+        if (tookOverFrom is not null)
+        {
+            logger.LogWarning("Job {JobId}: took over from run {RunToken}, whose claim lapsed", message.JobId, tookOverFrom);
+        }
+
+        return (new JobClaim(jobs, written, time), JobOutcome.Succeeded);
+    }
 
     private async Task<JobOutcome> RunClaimedAsync(JobClaim claim, TrainingJobMessage message, long dequeueCount, int maxDequeueCount, CancellationToken cancellationToken)
     {
@@ -149,10 +157,12 @@ public sealed class TrainingJobRunner(
         {
             var dataset = await FashionMnistLoader.LoadAsync(datasetSource(), run.Token).ConfigureAwait(false);
             var resumeFrom = await LoadCheckpointAsync(job, run.Token).ConfigureAwait(false);
-            var epochs = new EpochWriter(claim, checkpoints, lifecycle.CheckpointInterval, activity, logger, run.Token);
+            var epochs = new EpochWriter(claim, checkpoints, lifecycle, activity, logger, run.Token);
             var result = await Task.Run(() => Trainer.Train(dataset, job.Options, progress: null, run.Token, resumeFrom, epochs.OnEpochCompleted), run.Token).ConfigureAwait(false);
 
-            await claim.HeartbeatAsync(run.Token).ConfigureAwait(false); // still ours before publishing
+            // The fence: from this write on, a cancel answers 409 instead of ending the job, so no cancelled job
+            // leaves a model behind; a cancel that got in first makes this write fail with the claim lost.
+            await claim.UpdateAsync(j => j with { Publishing = true }, run.Token).ConfigureAwait(false);
             var artifact = Publishable(result, dataset, job.Id, claim.Token);
             await models.SaveAsync(artifact, run.Token).ConfigureAwait(false);
             bool promoted = false;
@@ -165,6 +175,7 @@ public sealed class TrainingJobRunner(
             await claim.UpdateAsync(j => j with
             {
                 Status = TrainingJobStatus.Succeeded,
+                Publishing = false,
                 FinishedAt = time.GetUtcNow(),
                 ModelId = artifact.ModelId,
                 Promoted = promoted,
@@ -172,21 +183,23 @@ public sealed class TrainingJobRunner(
                 Epoch = result.Epochs.Count,
                 Error = null,
             }, run.Token).ConfigureAwait(false);
-            await heartbeat.StopAsync().ConfigureAwait(false);
             logger.LogInformation("Job {JobId} trained model {ModelId} to {Accuracy:F4} test accuracy", job.Id, artifact.ModelId, result.TestAccuracy);
-            await DeleteCheckpointsAsync(job.Id).ConfigureAwait(false);
             return JobOutcome.Succeeded;
         }
         catch (Exception e) when ((heartbeat.Lost ?? e as ClaimLostException) is { } lost)
         {
-            await heartbeat.StopAsync().ConfigureAwait(false);
             logger.LogWarning("Job {JobId}: run stopped, {Reason}", job.Id, lost.Message);
             return lost.Cancelled ? JobOutcome.Cancelled : JobOutcome.ClaimLost;
         }
-        catch (Exception e) when (IsPermanent(e))
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
+            return await HandOverAsync(claim, message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (IsPermanent(e))
+        {
             logger.LogError(e, "Job {JobId} failed permanently", job.Id);
+            await heartbeat.StopAsync().ConfigureAwait(false);
             await FinishAsync(claim, j => j with { Status = TrainingJobStatus.Failed, FinishedAt = time.GetUtcNow(), Error = e.Message }).ConfigureAwait(false);
             return JobOutcome.FailedPermanently;
         }
@@ -221,6 +234,36 @@ public sealed class TrainingJobRunner(
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The host is shutting down (its cancellation is not the job's failure): releases the claim without using up
+    /// the attempt and puts a fresh message on the queue, so that another delivery resumes from the last
+    /// checkpoint at once. If that cannot be done in time the exception goes to the host, which redelivers the
+    /// message (or, on its last delivery, moves it to the poison queue, whose handler re-enqueues a job that
+    /// has attempts left).
+    /// </summary>
+    private async Task<JobOutcome> HandOverAsync(JobClaim claim, TrainingJobMessage message)
+    {
+        using var timeout = new CancellationTokenSource(HandOverTimeout);
+        try
+        {
+            await claim.UpdateAsync(j => j with
+            {
+                Status = TrainingJobStatus.Queued,
+                RunToken = null,
+                Attempts = j.Attempts - 1,
+                Error = "The run was interrupted by its host shutting down; it resumes from its last checkpoint.",
+            }, timeout.Token).ConfigureAwait(false);
+        }
+        catch (ClaimLostException lost)
+        {
+            return lost.Cancelled ? JobOutcome.Cancelled : JobOutcome.ClaimLost;
+        }
+
+        await queue.EnqueueAsync(message, cancellationToken: timeout.Token).ConfigureAwait(false);
+        logger.LogWarning("Job {JobId}: the host is shutting down; the job was handed back to the queue", claim.Job.Id);
+        return JobOutcome.HandedOver;
     }
 
     /// <summary>The checkpoint the job's record names, or null to train from the start (none yet, or one that is
@@ -276,26 +319,52 @@ public sealed class TrainingJobRunner(
         {
             await claim.UpdateAsync(change, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is ClaimLostException || TransientFaults.IsTransient(e))
+        catch (Exception e)
         {
             logger.LogWarning(e, "Job {JobId}: could not record the run's end", claim.Job.Id);
         }
     }
 
-    private async Task DeleteCheckpointsAsync(string jobId)
+    /// <summary>
+    /// After the run, whatever its outcome (best-effort: nothing here changes it): a finished job's checkpoints are
+    /// deleted, an unfinished one's keep only the checkpoint its record names (another run resumes from it);
+    /// a sweep's point is folded into its sweep.
+    /// </summary>
+    private async Task CleanUpAfterRunAsync(JobClaim claim)
     {
-        if (lifecycle.KeepCheckpoints)
-        {
-            return;
-        }
-
+        string jobId = claim.Job.Id;
         try
         {
-            await checkpoints.DeleteAllAsync(jobId).ConfigureAwait(false);
+            var now = lifecycle.KeepCheckpoints ? claim.Job : (await jobs.GetAsync(jobId).ConfigureAwait(false))?.Record;
+            if (lifecycle.KeepCheckpoints)
+            {
+                logger.LogInformation("Job {JobId}: checkpoints kept (KeepCheckpoints)", jobId);
+            }
+            else if (now is null || now.IsFinished)
+            {
+                await checkpoints.DeleteAllAsync(jobId).ConfigureAwait(false);
+            }
+            else
+            {
+                await checkpoints.DeleteRunAsync(jobId, claim.Token, keep: now.Checkpoint).ConfigureAwait(false);
+            }
         }
-        catch (Exception e) when (TransientFaults.IsTransient(e))
+        catch (Exception e)
         {
-            logger.LogWarning(e, "Job {JobId}: checkpoints not deleted", jobId);
+            logger.LogWarning(e, "Job {JobId}: checkpoints not cleaned up (the storage's lifecycle rule removes them later)", jobId);
+        }
+
+        if (claim.Job.SweepId is not null)
+        {
+            await FoldIntoSweepAsync(jobId).ConfigureAwait(false);
+        }
+    }
+
+    private async Task FoldIntoSweepAsync(string jobId)
+    {
+        if (sweeps is not null)
+        {
+            await sweeps.JobEndedAsync(jobId, CancellationToken.None).ConfigureAwait(false);
         }
     }
 

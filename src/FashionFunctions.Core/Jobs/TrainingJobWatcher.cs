@@ -13,10 +13,10 @@ public sealed class TrainingJobWatcher(TableJobStore jobs, JobLifecycleOptions l
             if (stored.ETag != seen)
             {
                 seen = stored.ETag;
-                yield return stored.Job;
+                yield return stored.Record;
             }
 
-            if (stored.Job.IsFinished)
+            if (stored.Record.IsFinished)
             {
                 yield break;
             }

@@ -57,11 +57,21 @@ public sealed class CheckpointStore(BlobContainerClient container)
         return names;
     }
 
-    public async Task DeleteAllAsync(string jobId, CancellationToken cancellationToken = default)
+    public Task DeleteAllAsync(string jobId, CancellationToken cancellationToken = default) =>
+        DeleteWhereAsync(jobId, _ => true, cancellationToken);
+
+    /// <summary>Deletes the checkpoints one run wrote, but the one named <paramref name="keep"/> (the record's).</summary>
+    public Task DeleteRunAsync(string jobId, string runToken, string? keep, CancellationToken cancellationToken = default) =>
+        DeleteWhereAsync(jobId, name => name != keep && name.EndsWith($"-{runToken}.ckpt", StringComparison.Ordinal), cancellationToken);
+
+    public async Task DeleteAsync(string blobName, CancellationToken cancellationToken = default) =>
+        await container.GetBlobClient(blobName).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    private async Task DeleteWhereAsync(string jobId, Func<string, bool> which, CancellationToken cancellationToken)
     {
-        foreach (string name in await ListAsync(jobId, cancellationToken).ConfigureAwait(false))
+        foreach (string name in (await ListAsync(jobId, cancellationToken).ConfigureAwait(false)).Where(which))
         {
-            await container.GetBlobClient(name).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            await DeleteAsync(name, cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -1,32 +1,62 @@
 using System.Buffers.Text;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace FashionFunctions.Core.Storage;
 
-/// <summary>A table continuation token as a URL-safe opaque string.</summary>
+/// <summary>
+/// A table continuation token as a URL-safe opaque string: the service's "partition row-key" position and a
+/// checksum over it. A token only continues the listing it came from: one that does not decode, fails its
+/// checksum, or names a position outside the listing's partition and row-key range is refused (400), never
+/// answered with an empty or a first page.
+/// </summary>
 internal static class PageToken
 {
-    public static string? Encode(string? continuation) =>
-        continuation is null ? null : Base64Url.EncodeToString(Encoding.UTF8.GetBytes(continuation));
+    private const int ChecksumBytes = 8;
 
-    /// <summary>Throws <see cref="InvalidPageTokenException"/> when the text is not a token this app issued.</summary>
-    public static string? Decode(string? token)
+    public static string? Encode(string? continuation)
+    {
+        if (continuation is null)
+        {
+            return null;
+        }
+
+        byte[] text = Encoding.UTF8.GetBytes(continuation);
+        return Base64Url.EncodeToString([.. text, .. Checksum(text)]);
+    }
+
+    /// <summary>The continuation to resume the listing at; <see cref="InvalidPageTokenException"/> when the token is
+    /// not one this listing issued.</summary>
+    public static string? Decode(string? token, string partition, string fromRowKey, string toRowKey)
     {
         if (token is null)
         {
             return null;
         }
 
+        byte[] bytes;
         try
         {
-            string text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
-            return text.Length > 0 ? text : throw new InvalidPageTokenException(null);
+            bytes = Base64Url.DecodeFromChars(token);
         }
         catch (FormatException e)
         {
             throw new InvalidPageTokenException(e);
         }
+
+        if (bytes.Length <= ChecksumBytes || !Checksum(bytes.AsSpan(0, bytes.Length - ChecksumBytes)).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - ChecksumBytes)))
+        {
+            throw new InvalidPageTokenException(null);
+        }
+
+        string continuation = Encoding.UTF8.GetString(bytes, 0, bytes.Length - ChecksumBytes);
+        string[] position = continuation.Split(' ');
+        bool inRange = position.Length == 2 && position[0] == partition
+            && string.CompareOrdinal(position[1], fromRowKey) >= 0 && string.CompareOrdinal(position[1], toRowKey) < 0;
+        return inRange ? continuation : throw new InvalidPageTokenException(null);
     }
+
+    private static byte[] Checksum(ReadOnlySpan<byte> text) => SHA256.HashData(text)[..ChecksumBytes];
 }
 
 /// <summary>A listing's <c>next</c> token is not one this app issued (the caller's fault).</summary>

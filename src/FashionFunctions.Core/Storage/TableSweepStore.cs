@@ -1,121 +1,70 @@
-using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
-using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Sweeps;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FashionFunctions.Core.Storage;
 
-/// <summary>A sweep record as read, with the version every conditional write must name.</summary>
-public sealed record StoredSweep(Sweep Sweep, ETag ETag);
-
-/// <summary>One page of sweeps, newest first; <see cref="Next"/> continues it (null: the end).</summary>
-public sealed record SweepPage(IReadOnlyList<Sweep> Items, string? Next);
-
 /// <summary>
-/// Sweep records in the jobs' table (<see cref="StorageNames.JobTable"/>), in their own partition. Row keys are
-/// the id with every digit d written 9-d, so ascending row keys list the newest sweep first. Every update is
-/// conditional on the ETag read; reads of a table that does not exist yet answer "nothing".
+/// Sweep records and their idempotency keys in the jobs' table (<see cref="StorageNames.JobTable"/>), in their own
+/// partition. Row keys: the id with every digit d written 9-d (<c>sweep-…</c>; ascending lists the newest sweep first) and
+/// <c>k-{SHA-256 of the key}</c>. Every update is conditional on the ETag read.
 /// </summary>
-public sealed class TableSweepStore(TableServiceClient service, string tableName = StorageNames.JobTable)
+public sealed class TableSweepStore : IRecordStore<Sweep>
 {
     public const string Partition = "sweeps";
-    private static readonly JsonSerializerOptions RecordJson = new(ModelJson.Options) { WriteIndented = false };
-    private readonly TableClient table = service.GetTableClient(tableName);
-    private volatile bool created;
+    private const string SweepPrefix = "sweep-";
+    private const string SweepsEnd = "sweep.";
 
-    public async Task CreateAsync(Sweep sweep, CancellationToken cancellationToken = default)
+    private readonly RecordTable<Sweep> records;
+    private readonly RecordUpdater<Sweep> updater;
+
+    public TableSweepStore(TableServiceClient service, ILogger<TableSweepStore>? logger = null, string tableName = StorageNames.JobTable)
     {
-        if (!created)
-        {
-            await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-            created = true;
-        }
-
-        await table.AddEntityAsync(ToEntity(sweep), cancellationToken).ConfigureAwait(false);
+        records = new RecordTable<Sweep>(service.GetTableClient(tableName), new RecordRow<Sweep>(
+            Partition, s => s.Id, RowKeys.NewestFirst, Columns, (record, _) => record));
+        updater = new RecordUpdater<Sweep>(this, SweepStateMachine.Instance, SweepStateMachine.Describe, logger ?? (ILogger)NullLogger.Instance);
     }
 
-    public async Task<StoredSweep?> GetAsync(string sweepId, CancellationToken cancellationToken = default)
+    /// <summary>The one way a sweep's record changes (<see cref="RecordUpdater{T}"/>, checked by
+    /// <see cref="SweepStateMachine"/>). Null when the sweep does not exist.</summary>
+    public Task<Stored<Sweep>?> UpdateAsync(string sweepId, Func<Stored<Sweep>, Sweep?> change, CancellationToken cancellationToken = default, Stored<Sweep>? known = null) =>
+        updater.UpdateAsync(sweepId, change, cancellationToken, known);
+
+    /// <summary>Stores a new sweep and, when given, its idempotency key in one transaction. Returns null when stored
+    /// (also when only the answer to our write was lost); otherwise the key's existing row.</summary>
+    public async Task<IdempotencyKeyRow?> CreateAsync(Sweep sweep, string? idempotencyKey = null, string requestHash = "", CancellationToken cancellationToken = default)
     {
-        if (!Sweep.IsValidId(sweepId))
+        var keyRow = idempotencyKey is null ? [] : new[] { IdempotencyKeys.Row(Partition, idempotencyKey, sweep.Id, requestHash) };
+        if (await records.TryAddAsync(sweep, keyRow, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }
 
-        try
-        {
-            var response = await table.GetEntityIfExistsAsync<TableEntity>(Partition, RowKey(sweepId), cancellationToken: cancellationToken).ConfigureAwait(false);
-            return response.HasValue ? FromEntity(response.Value!) : null;
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return null; // no table yet
-        }
+        return idempotencyKey is not null && await GetKeyAsync(idempotencyKey, cancellationToken).ConfigureAwait(false) is { } key && key.RecordId != sweep.Id
+            ? key
+            : throw new InvalidOperationException($"Sweep {sweep.Id} could not be stored: a row with its key exists and is not ours.");
     }
 
-    /// <summary>Replaces the record if it is still at <paramref name="etag"/>; null if someone changed it first.</summary>
-    public async Task<StoredSweep?> TryReplaceAsync(Sweep sweep, ETag etag, CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var response = await table.UpdateEntityAsync(ToEntity(sweep), etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            return new StoredSweep(sweep, response.Headers.ETag ?? throw new InvalidOperationException("The table answered without an ETag."));
-        }
-        catch (RequestFailedException e) when (e.Status is 409 or 412)
-        {
-            return null;
-        }
-    }
+    public async Task<IdempotencyKeyRow?> GetKeyAsync(string idempotencyKey, CancellationToken cancellationToken = default) =>
+        IdempotencyKeys.Read((await records.GetEntityAsync(IdempotencyKeys.RowKey(idempotencyKey), cancellationToken).ConfigureAwait(false)).Entity);
 
-    public async Task<SweepPage> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default)
-    {
-        string filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
-        var (items, following) = await TablePages.ReadAsync(table, filter, limit, next, e => FromEntity(e).Sweep, cancellationToken).ConfigureAwait(false);
-        return new SweepPage(items, following);
-    }
+    public Task<Stored<Sweep>?> GetAsync(string sweepId, CancellationToken cancellationToken = default) =>
+        Sweep.IsValidId(sweepId) ? records.GetAsync(sweepId, cancellationToken) : Task.FromResult<Stored<Sweep>?>(null);
+
+    Task<Stored<Sweep>?> IRecordStore<Sweep>.TryReplaceAsync(Sweep sweep, ETag etag, CancellationToken cancellationToken) =>
+        records.TryReplaceAsync(sweep, etag, cancellationToken);
+
+    public Task<Page<Sweep>> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default) =>
+        records.ReadPageAsync(SweepPrefix, SweepsEnd, limit, next, cancellationToken);
 
     /// <summary>Every sweep still running (few at any time: each is a sweep someone is waiting for).</summary>
-    public IAsyncEnumerable<StoredSweep> RunningAsync(CancellationToken cancellationToken = default) =>
-        TablePages.AllAsync(
-            table,
-            TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and Status eq {nameof(SweepStatus.Running)}"),
-            FromEntity,
-            cancellationToken);
+    public IAsyncEnumerable<Stored<Sweep>> RunningAsync(CancellationToken cancellationToken = default) =>
+        records.QueryAsync(SweepPrefix, SweepsEnd, TableClient.CreateQueryFilter($"Status eq {nameof(SweepStatus.Running)}"), cancellationToken);
 
-    private static string RowKey(string sweepId) =>
-        string.Create(sweepId.Length, sweepId, (span, id) =>
-        {
-            for (int i = 0; i < id.Length; i++)
-            {
-                span[i] = char.IsAsciiDigit(id[i]) ? (char)('9' - id[i] + '0') : id[i];
-            }
-        });
-
-    private static TableEntity ToEntity(Sweep sweep) => new(Partition, RowKey(sweep.Id))
+    private static IReadOnlyDictionary<string, object?> Columns(Sweep sweep) => new Dictionary<string, object?>
     {
-        ["Id"] = sweep.Id,
         ["Status"] = sweep.Status.ToString(),
-        ["Record"] = JsonSerializer.SerializeToUtf8Bytes(sweep, RecordJson),
     };
-
-    private static StoredSweep FromEntity(TableEntity entity)
-    {
-        string id = entity.GetString("Id");
-        Sweep? record;
-        try
-        {
-            record = JsonSerializer.Deserialize<Sweep>(entity.GetBinary("Record"), RecordJson);
-        }
-        catch (Exception e) when (e is JsonException or NotSupportedException)
-        {
-            throw new CorruptStoredDataException($"{StorageNames.JobTable}/{Partition}/{id}", "the stored sweep is not valid JSON.", e);
-        }
-
-        if (record is null || record.Id != id)
-        {
-            throw new CorruptStoredDataException($"{StorageNames.JobTable}/{Partition}/{id}", "the stored record does not describe this sweep.");
-        }
-
-        return new StoredSweep(record, entity.ETag);
-    }
 }

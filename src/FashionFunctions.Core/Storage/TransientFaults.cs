@@ -4,7 +4,8 @@ namespace FashionFunctions.Core.Storage;
 
 /// <summary>
 /// The one rule for "try again later": storage or HTTP answers 408, 429 or 5xx, a connection that failed or timed
-/// out, an I/O error. Retrying cannot fix anything else (bad input, corrupt data, a checksum mismatch).
+/// out, an I/O or socket error — also when the SDK reports a timed-out request as a cancellation wrapping one.
+/// Retrying cannot fix anything else (bad input, corrupt data, a checksum mismatch).
 /// </summary>
 public static class TransientFaults
 {
@@ -12,8 +13,8 @@ public static class TransientFaults
     {
         RequestFailedException e => e.Status is 0 or 408 or 429 or >= 500,
         HttpRequestException e => e.StatusCode is null || (int)e.StatusCode is 408 or 429 or >= 500,
-        TimeoutException or IOException => true,
-        TaskCanceledException e => e.InnerException is TimeoutException,
+        TimeoutException or IOException or System.Net.Sockets.SocketException => true,
+        OperationCanceledException e => e.InnerException is { } inner && (inner is OperationCanceledException || IsTransient(inner)),
         AggregateException e => e.InnerExceptions.Count > 0 && e.InnerExceptions.All(IsTransient),
         _ => exception.InnerException is { } inner && IsTransient(inner),
     };

@@ -47,7 +47,10 @@ public sealed record Sweep
         id is { Length: > 6 and <= 48 } && id.StartsWith("sweep-", StringComparison.Ordinal) && id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
 
     /// <summary>The job of point <paramref name="index"/>: fixed by the sweep's id, so creating it twice is harmless.</summary>
-    public static string JobIdFor(string sweepId, int index) => $"job-{sweepId["sweep-".Length..]}-p{index:D3}";
+    public static string JobIdFor(string sweepId, int index) => $"{JobIdPrefix(sweepId)}{index:D3}";
+
+    /// <summary>What every job id of the sweep begins with (so its jobs are one row-key range).</summary>
+    public static string JobIdPrefix(string sweepId) => $"job-{sweepId["sweep-".Length..]}-p";
 
     /// <summary>The point a sweep job trains, from its id; null for a job id no sweep made.</summary>
     public static int? PointIndexOf(string jobId) =>

@@ -7,65 +7,59 @@ namespace FashionFunctions.Core.Sweeps;
 /// <summary>
 /// Folds a finished point into its sweep's record: marks it finished, moves the leader if it beats it
 /// (<see cref="SweepSelection"/>), and when it was the last point, decides the sweep — winner, status, and the
-/// winner's promotion if the sweep asked for it. Called by the run that finished the job (no polling loop, no
-/// orchestrator), and by readers to heal a record a crashed run left behind. Idempotent: a point is folded once,
-/// whoever comes second finds it done. Concurrent finishes retry on ETag conflicts.
+/// winner's promotion if the sweep asked for it. Called by every path that finishes a job (its run, the poison
+/// handler, a cancel), and by the watchdog and readers to heal a record a crashed caller left behind. Idempotent:
+/// a point is folded once, whoever comes second finds it done.
 /// </summary>
 public sealed class SweepRecorder(TableSweepStore sweeps, TableJobStore jobs, BlobModelRegistry models, TimeProvider time, ILogger<SweepRecorder> logger)
 {
-    internal const int MaxConflicts = 50;
-
-    /// <summary>After a run of <paramref name="jobId"/> ends, however it ended: records the point if its job has finished.</summary>
+    /// <summary>After a run of <paramref name="jobId"/> ends, however it ended: records the point if its job has
+    /// finished. Never throws: a point it could not fold is folded by the watchdog's next run.</summary>
     public async Task JobEndedAsync(string jobId, CancellationToken cancellationToken = default)
     {
         try
         {
-            if (await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { Job: { SweepId: not null, IsFinished: true } job })
+            if (await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false) is { Record: { SweepId: not null, IsFinished: true } job })
             {
-                await PointFinishedAsync(job, cancellationToken).ConfigureAwait(false);
+                await PointsFinishedAsync(job.SweepId, [job], cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The job's own record is written; reading the sweep folds the point in later.
-            logger.LogWarning(e, "Job {JobId}: could not record the point in its sweep", jobId);
+            logger.LogWarning(e, "Job {JobId}: could not record the point in its sweep; the watchdog folds it in later", jobId);
         }
     }
 
-    public async Task<Sweep?> PointFinishedAsync(TrainingJob job, CancellationToken cancellationToken = default)
+    /// <summary>Folds every finished job of <paramref name="finished"/> that the record does not count yet, in one
+    /// write, then promotes the winner if that is due. Returns the sweep as it stands; null when it has no record.</summary>
+    public async Task<Sweep?> PointsFinishedAsync(string sweepId, IEnumerable<TrainingJob> finished, CancellationToken cancellationToken = default)
     {
-        if (job.SweepId is not { } sweepId || !job.IsFinished || Sweep.PointIndexOf(job.Id) is not int index)
+        var points = finished.Where(j => j.IsFinished && j.SweepId == sweepId).ToList();
+        var written = await sweeps.UpdateAsync(sweepId, stored =>
         {
+            var sweep = stored.Record;
+            foreach (var job in points)
+            {
+                if (Sweep.PointIndexOf(job.Id) is int index && index < sweep.PointCount && sweep.Finished[index] == Sweep.Unfinished && sweep.Status == SweepStatus.Running)
+                {
+                    sweep = Fold(sweep, index, job, time.GetUtcNow());
+                }
+            }
+
+            return sweep;
+        }, cancellationToken).ConfigureAwait(false);
+        if (written is null)
+        {
+            logger.LogWarning("Sweep {SweepId} has no record; its jobs' results cannot be folded in", sweepId);
             return null;
         }
 
-        for (int attempt = 0; attempt < MaxConflicts; attempt++)
+        if (written.Record.Status != SweepStatus.Running && written.Record.Promoted is null)
         {
-            if (await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false) is not { } stored)
-            {
-                logger.LogWarning("Job {JobId} names sweep {SweepId}, which has no record", job.Id, sweepId);
-                return null;
-            }
-
-            var sweep = stored.Sweep;
-            if (index >= sweep.PointCount || sweep.Finished[index] != Sweep.Unfinished)
-            {
-                return await PromoteIfDueAsync(stored, cancellationToken).ConfigureAwait(false);
-            }
-
-            var updated = Fold(sweep, index, job, time.GetUtcNow());
-            if (await sweeps.TryReplaceAsync(updated, stored.ETag, cancellationToken).ConfigureAwait(false) is { } written)
-            {
-                if (written.Sweep.Status != SweepStatus.Running)
-                {
-                    logger.LogInformation("Sweep {SweepId} {Status}; winner {Winner}", sweepId, written.Sweep.Status, written.Sweep.Winner?.JobId);
-                }
-
-                return await PromoteIfDueAsync(written, cancellationToken).ConfigureAwait(false);
-            }
+            logger.LogInformation("Sweep {SweepId} {Status}; winner {Winner}", sweepId, written.Record.Status, written.Record.Winner?.JobId);
         }
 
-        throw new InvalidOperationException($"Sweep {sweepId}'s record kept changing while point {index} was recorded.");
+        return await PromoteIfDueAsync(written, cancellationToken).ConfigureAwait(false);
     }
 
     private static Sweep Fold(Sweep sweep, int index, TrainingJob job, DateTimeOffset now)
@@ -103,18 +97,18 @@ public sealed class SweepRecorder(TableSweepStore sweeps, TableJobStore jobs, Bl
     }
 
     /// <summary>Promotes a succeeded sweep's winner when asked and not yet done; records the outcome.</summary>
-    public async Task<Sweep> PromoteIfDueAsync(StoredSweep stored, CancellationToken cancellationToken = default)
+    public async Task<Sweep> PromoteIfDueAsync(Stored<Sweep> stored, CancellationToken cancellationToken = default)
     {
-        while (stored.Sweep is { Status: SweepStatus.Succeeded, Promoted: null, Winner.ModelId: { } modelId })
+        if (stored.Record is not { Status: SweepStatus.Succeeded, Promoted: null, Winner.ModelId: { } modelId })
         {
-            // Like a job's automatic promotion, never over a newer model someone made current meanwhile.
-            var pointer = await models.PromoteAsync(modelId, onlyIfNewer: true, cancellationToken).ConfigureAwait(false);
-            var promoted = stored.Sweep with { Promoted = pointer.ModelId == modelId, UpdatedAt = time.GetUtcNow() };
-            stored = await sweeps.TryReplaceAsync(promoted, stored.ETag, cancellationToken).ConfigureAwait(false)
-                ?? await sweeps.GetAsync(stored.Sweep.Id, cancellationToken).ConfigureAwait(false)
-                ?? throw new SweepNotFoundException(stored.Sweep.Id);
+            return stored.Record;
         }
 
-        return stored.Sweep;
+        // Like a job's automatic promotion, never over a newer model someone made current meanwhile.
+        var pointer = await models.PromoteAsync(modelId, onlyIfNewer: true, cancellationToken).ConfigureAwait(false);
+        var written = await sweeps.UpdateAsync(stored.Record.Id, s => s.Record.Promoted is null
+            ? s.Record with { Promoted = pointer.ModelId == modelId, UpdatedAt = time.GetUtcNow() }
+            : null, cancellationToken, stored).ConfigureAwait(false);
+        return (written ?? stored).Record;
     }
 }

@@ -31,6 +31,9 @@ public sealed record SweepRequest
     public int? TrainLimit { get; init; }
 
     /// <summary>Validates and expands the request. Throws <see cref="InvalidSweepException"/> naming the first bad field.</summary>
+    /// <summary>Binds an idempotency key to the request it was first used with.</summary>
+    public string Hash() => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(this, Modeling.ModelJson.Options)));
+
     public SweepPlan Plan()
     {
         int budget = Budget ?? DefaultBudget;

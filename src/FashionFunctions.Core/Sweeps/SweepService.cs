@@ -1,4 +1,3 @@
-using Azure.Data.Tables;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -7,8 +6,9 @@ namespace FashionFunctions.Core.Sweeps;
 
 /// <summary>
 /// Creates sweeps — one ordinary training job per point, each queued on its own message so that the points train
-/// in parallel on as many instances as the app scales to — and shows and cancels them. The runs that finish the
-/// points keep the sweep's record up to date (<see cref="SweepRecorder"/>).
+/// in parallel on as many instances as the app scales to — and reads, lists and cancels them. Every path that
+/// finishes a point folds it into its sweep (<see cref="SweepRecorder"/>); the watchdog heals what a crash left
+/// undone (<see cref="HealRunningSweepsAsync"/>).
 /// </summary>
 public sealed class SweepService(
     TableSweepStore sweeps, TableJobStore jobs, TrainingJobService jobService, SweepRecorder recorder,
@@ -16,10 +16,20 @@ public sealed class SweepService(
 {
     private const int ParallelWrites = 8;
 
-    /// <summary>Validates, stores the sweep, then creates and queues its jobs. Throws <see cref="InvalidSweepException"/>.</summary>
-    public async Task<Sweep> CreateAsync(SweepRequest request, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Validates, stores the sweep (with its idempotency key, when given: a repeat with the key returns the same
+    /// sweep instead of making a second), then creates and queues its jobs. Throws <see cref="InvalidSweepException"/>,
+    /// or <see cref="IdempotencyKeyReusedException"/> for a key first used with another request.
+    /// </summary>
+    public async Task<(SweepView Sweep, bool Created)> CreateAsync(SweepRequest request, string? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
         var plan = request.Plan();
+        string hash = request.Hash();
+        if (idempotencyKey is not null && await sweeps.GetKeyAsync(idempotencyKey, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            return (await ReplayAsync(existing, hash, cancellationToken).ConfigureAwait(false), false);
+        }
+
         var now = time.GetUtcNow();
         var sweep = new Sweep
         {
@@ -32,50 +42,60 @@ public sealed class SweepService(
             Finished = new string(Sweep.Unfinished, plan.Points.Count),
         };
         await jobs.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        await sweeps.CreateAsync(sweep, cancellationToken).ConfigureAwait(false);
+        if (await sweeps.CreateAsync(sweep, idempotencyKey, hash, cancellationToken).ConfigureAwait(false) is { } winner)
+        {
+            return (await ReplayAsync(winner, hash, cancellationToken).ConfigureAwait(false), false);
+        }
 
         await Parallel.ForEachAsync(plan.Points, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
             (point, ct) => new ValueTask(QueuePointAsync(sweep, plan, point, ct))).ConfigureAwait(false);
         await MarkQueuedOrCancelAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
-        return sweep;
+        return (await GetAsync(sweep.Id, cancellationToken).ConfigureAwait(false), true);
     }
 
+    /// <summary>The sweep an earlier create with this key made (the watchdog completes one whose create died).</summary>
+    private async Task<SweepView> ReplayAsync(IdempotencyKeyRow key, string requestHash, CancellationToken cancellationToken) =>
+        key.RequestHash == requestHash
+            ? await GetAsync(key.RecordId, cancellationToken).ConfigureAwait(false)
+            : throw new IdempotencyKeyReusedException(key.RecordId);
+
     /// <summary>
-    /// Finishes what create requests left undone when they died part-way (their instance crashed or was recycled
-    /// mid-request). Every running sweep not yet marked <see cref="Sweep.AllPointsQueued"/> and created more than
-    /// <see cref="JobLifecycleOptions.EnqueueGrace"/> ago gets a job for each point that has none, and each of its
-    /// jobs that never reached the queue is sent there once it is older than the grace (until then the sweep is not
-    /// marked); a sweep cancelled meanwhile gets its missing points recorded as cancelled instead, so that it can end.
-    /// Run by the watchdog timer; a sweep it cannot complete is logged and tried again next time. Returns the ids of
-    /// the jobs it queued.
+    /// What the watchdog does for every running sweep: folds in points that finished without being folded (their
+    /// fold failed, or their finisher died), so a sweep whose points have all finished always ends and promotes its
+    /// winner; and finishes what create requests left undone when they died part-way (below). A sweep it cannot
+    /// heal is logged and tried again next time. Returns the ids of the jobs it queued.
     /// </summary>
-    public async Task<IReadOnlyList<string>> CompleteInterruptedCreationsAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<string>> HealRunningSweepsAsync(CancellationToken cancellationToken = default)
     {
         var queued = new List<string>();
         await foreach (var stored in sweeps.RunningAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (stored.Sweep.AllPointsQueued || time.GetUtcNow() - stored.Sweep.CreatedAt < lifecycle.EnqueueGrace)
-            {
-                continue;
-            }
-
             try
             {
-                queued.AddRange(await CompleteCreationAsync(stored.Sweep, cancellationToken).ConfigureAwait(false));
+                var points = await JobsOfAsync(stored.Record.Id, cancellationToken).ConfigureAwait(false);
+                await FoldFinishedAsync(stored.Record, points, cancellationToken).ConfigureAwait(false);
+                if (!stored.Record.AllPointsQueued && time.GetUtcNow() - stored.Record.CreatedAt >= lifecycle.EnqueueGrace)
+                {
+                    queued.AddRange(await CompleteCreationAsync(stored.Record, points, cancellationToken).ConfigureAwait(false));
+                }
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                logger.LogError(e, "Sweep {SweepId}: could not complete its creation; the next watchdog run tries again", stored.Sweep.Id);
+                logger.LogError(e, "Sweep {SweepId}: could not be healed; the next watchdog run tries again", stored.Record.Id);
             }
         }
 
         return queued;
     }
 
-    private async Task<List<string>> CompleteCreationAsync(Sweep sweep, CancellationToken cancellationToken)
+    /// <summary>
+    /// A create request that died part-way: every point that has no job gets one, and each of its jobs that never
+    /// reached the queue is sent there once it is older than the grace (until then the sweep is not marked); a
+    /// sweep cancelled meanwhile gets its missing points recorded as cancelled instead, so that it can end.
+    /// </summary>
+    private async Task<List<string>> CompleteCreationAsync(Sweep sweep, Dictionary<string, TrainingJob> existing, CancellationToken cancellationToken)
     {
         var plan = sweep.Request.Plan();
-        var existing = await JobsOfAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
         var queued = new List<string>();
         bool waiting = false;
         foreach (var point in plan.Points)
@@ -127,29 +147,19 @@ public sealed class SweepService(
     }
 
     /// <summary>
-    /// Marks the sweep's points all created and queued, so that the watchdog leaves it alone — unless it is being
-    /// cancelled: a cancel that arrived while they were being queued may not have seen every job (it sets its flag,
-    /// then cancels the jobs it finds), so seeing its flag here, this cancels them and folds the cancelled points in.
-    /// A cancelled sweep is never marked; the watchdog looks at it each run until it ends. If the record keeps
-    /// changing, the mark is left to the watchdog too.
+    /// Marks the sweep's points all created and queued, so that the watchdog need not complete its creation — unless
+    /// it is being cancelled: a cancel that arrived while they were being queued may not have seen every job (it
+    /// sets its flag, then cancels the jobs it finds), so seeing its flag here, this cancels them and folds the
+    /// cancelled points in. A cancelled sweep is never marked; the watchdog looks at it each run until it ends.
     /// </summary>
     private async Task MarkQueuedOrCancelAsync(string sweepId, CancellationToken cancellationToken)
     {
-        var stored = await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false);
-        for (int attempt = 0; attempt < SweepRecorder.MaxConflicts && stored is { Sweep: { AllPointsQueued: false, CancelRequested: false } }; attempt++)
-        {
-            if (await sweeps.TryReplaceAsync(stored.Sweep with { AllPointsQueued = true }, stored.ETag, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                return;
-            }
-
-            stored = await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (stored is { Sweep.CancelRequested: true })
+        var stored = await sweeps.UpdateAsync(sweepId, s =>
+            s.Record is { AllPointsQueued: false, CancelRequested: false, Status: SweepStatus.Running } ? s.Record with { AllPointsQueued = true } : null,
+            cancellationToken).ConfigureAwait(false);
+        if (stored is { Record.CancelRequested: true })
         {
             await CancelUnfinishedJobsAsync(sweepId, cancellationToken).ConfigureAwait(false);
-            await GetAsync(sweepId, cancellationToken).ConfigureAwait(false); // folds the cancelled points in
         }
     }
 
@@ -176,74 +186,66 @@ public sealed class SweepService(
     {
         var stored = await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false) ?? throw new SweepNotFoundException(sweepId);
         var points = await JobsOfAsync(sweepId, cancellationToken).ConfigureAwait(false);
-        var sweep = stored.Sweep;
-        bool healed = false;
-        foreach (var job in points.Values.Where(j => j.IsFinished && Sweep.PointIndexOf(j.Id) is int i && i < sweep.PointCount && sweep.Finished[i] == Sweep.Unfinished))
-        {
-            sweep = await recorder.PointFinishedAsync(job, cancellationToken).ConfigureAwait(false) ?? sweep;
-            healed = true;
-        }
-
-        if (!healed)
-        {
-            sweep = await recorder.PromoteIfDueAsync(stored, cancellationToken).ConfigureAwait(false);
-        }
-
+        var sweep = await FoldFinishedAsync(stored.Record, points, cancellationToken).ConfigureAwait(false)
+            ?? await recorder.PromoteIfDueAsync(stored, cancellationToken).ConfigureAwait(false);
         return SweepView.From(sweep, points);
     }
 
-    public async Task<SweepSummaryPage> ListAsync(int limit, string? next, CancellationToken cancellationToken = default)
+    public async Task<Page<SweepSummary>> ListAsync(int limit, string? next, CancellationToken cancellationToken = default)
     {
         var page = await sweeps.ListAsync(limit, next, cancellationToken).ConfigureAwait(false);
-        return new SweepSummaryPage(page.Items.Select(SweepSummary.SummaryOf).ToList(), page.Next);
+        return new Page<SweepSummary>(page.Items.Select(SweepSummary.SummaryOf).ToList(), page.Next);
     }
 
     /// <summary>
-    /// Cancels a running sweep: queued points will never run, running ones stop at their next heartbeat, finished
-    /// ones keep their results; the sweep ends <see cref="SweepStatus.Cancelled"/>.
+    /// Cancels a running sweep: queued points will never run, running ones stop at their next heartbeat, points
+    /// already publishing and finished ones keep their results; the sweep ends <see cref="SweepStatus.Cancelled"/>
+    /// once every point has finished, and never promotes a winner.
     /// </summary>
     public async Task<SweepView> CancelAsync(string sweepId, CancellationToken cancellationToken = default)
     {
-        while (true)
+        await sweeps.UpdateAsync(sweepId, stored => stored.Record switch
         {
-            var stored = await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false) ?? throw new SweepNotFoundException(sweepId);
-            if (stored.Sweep.Status != SweepStatus.Running)
-            {
-                throw new SweepFinishedException(sweepId, stored.Sweep.Status);
-            }
-
-            if (stored.Sweep.CancelRequested
-                || await sweeps.TryReplaceAsync(stored.Sweep with { CancelRequested = true, UpdatedAt = time.GetUtcNow() }, stored.ETag, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                break;
-            }
-        }
-
+            { Status: not SweepStatus.Running } finished => throw new SweepFinishedException(sweepId, finished.Status),
+            { CancelRequested: true } => null,
+            var running => running with { CancelRequested = true, UpdatedAt = time.GetUtcNow() },
+        }, cancellationToken).ConfigureAwait(false);
         await CancelUnfinishedJobsAsync(sweepId, cancellationToken).ConfigureAwait(false);
         return await GetAsync(sweepId, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Cancels the sweep's unfinished jobs and folds the cancelled points in.</summary>
     private async Task CancelUnfinishedJobsAsync(string sweepId, CancellationToken cancellationToken)
     {
+        var cancelled = new List<TrainingJob>();
         foreach (var job in (await JobsOfAsync(sweepId, cancellationToken).ConfigureAwait(false)).Values.Where(j => !j.IsFinished))
         {
             try
             {
-                await jobService.CancelAsync(job.Id, cancellationToken).ConfigureAwait(false);
+                cancelled.Add(await jobService.CancelAsync(job.Id, cancellationToken).ConfigureAwait(false));
             }
-            catch (TrainingJobFinishedException)
+            catch (Exception e) when (e is TrainingJobFinishedException or TrainingJobPublishingException)
             {
-                // It finished meanwhile; its run records it.
+                // It finished or is about to; its run folds it in.
             }
         }
+
+        await recorder.PointsFinishedAsync(sweepId, cancelled, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Folds in the finished points the record does not count yet; null when there were none.</summary>
+    private async Task<Sweep?> FoldFinishedAsync(Sweep sweep, Dictionary<string, TrainingJob> points, CancellationToken cancellationToken)
+    {
+        var unfolded = points.Values.Where(j => j.IsFinished && Sweep.PointIndexOf(j.Id) is int i && i < sweep.PointCount && sweep.Finished[i] == Sweep.Unfinished).ToList();
+        return unfolded.Count == 0 ? null : await recorder.PointsFinishedAsync(sweep.Id, unfolded, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<Dictionary<string, TrainingJob>> JobsOfAsync(string sweepId, CancellationToken cancellationToken)
     {
         var found = new Dictionary<string, TrainingJob>();
-        await foreach (var stored in jobs.QueryAsync(TableClient.CreateQueryFilter($"SweepId eq {sweepId}"), cancellationToken).ConfigureAwait(false))
+        await foreach (var stored in jobs.SweepJobsAsync(sweepId, cancellationToken).ConfigureAwait(false))
         {
-            found[stored.Job.Id] = stored.Job;
+            found[stored.Record.Id] = stored.Record;
         }
 
         return found;

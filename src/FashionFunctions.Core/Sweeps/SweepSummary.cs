@@ -40,6 +40,3 @@ public record SweepSummary
         Winner = sweep.Winner,
     };
 }
-
-/// <summary>A page of <see cref="SweepSummary"/>, most recent first; <see cref="Next"/> continues it.</summary>
-public sealed record SweepSummaryPage(IReadOnlyList<SweepSummary> Items, string? Next);

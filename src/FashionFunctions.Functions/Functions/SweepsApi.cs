@@ -23,9 +23,14 @@ public sealed class SweepsApi(SweepService sweeps)
         }
 
         var sweepRequest = RequestBody.ParseJson<SweepRequest>(body) ?? throw ApiProblemException.BadRequest("The body must be a sweep request, not null.");
-        var sweep = await sweeps.CreateAsync(sweepRequest, cancellationToken);
-        var view = await sweeps.GetAsync(sweep.Id, cancellationToken);
-        return ApiResponses.Json(view, StatusCodes.Status202Accepted, new Dictionary<string, string> { ["Location"] = $"/api/sweeps/{sweep.Id}" });
+        var (sweep, created) = await sweeps.CreateAsync(sweepRequest, IdempotencyKeyHeader.Read(request), cancellationToken);
+        var headers = new Dictionary<string, string> { ["Location"] = $"/api/sweeps/{sweep.Id}" };
+        if (!created)
+        {
+            headers["Idempotent-Replayed"] = "true";
+        }
+
+        return ApiResponses.Json(sweep, StatusCodes.Status202Accepted, headers);
     }
 
     [Function("GetSweep")]

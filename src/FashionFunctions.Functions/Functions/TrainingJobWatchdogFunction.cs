@@ -5,7 +5,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace FashionFunctions.Functions.Functions;
 
 /// <summary>Every minute: re-enqueues jobs whose run stopped heartbeating (FashionFunctions__JobClaimExpirySeconds),
-/// and queues the points of sweeps whose create request died part-way.</summary>
+/// and heals running sweeps (points finished but not folded in, create requests that died part-way).</summary>
 public sealed class TrainingJobWatchdogFunction(JobWatchdog watchdog, SweepService sweeps)
 {
     public const string Schedule = "0 * * * * *";
@@ -23,7 +23,7 @@ public sealed class TrainingJobWatchdogFunction(JobWatchdog watchdog, SweepServi
         {
         }
 
-        await sweeps.CompleteInterruptedCreationsAsync(cancellationToken);
+        await sweeps.HealRunningSweepsAsync(cancellationToken);
         await lapsedRuns;
     }
 }

@@ -11,10 +11,8 @@ namespace FashionFunctions.Functions.Functions;
 
 /// <summary>POST /api/training-jobs, GET /api/training-jobs[/{id}], POST /api/training-jobs/{id}/cancel,
 /// GET /api/training-jobs/{id}/events.</summary>
-public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jobs, TrainingJobWatcher watcher)
+public sealed class TrainingJobsApi(TrainingJobService service, TrainingJobWatcher watcher)
 {
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
-    private const int MaxIdempotencyKeyLength = 200;
     private const int MaxRequestBytes = 16 * 1024;
     private static readonly JsonSerializerOptions CompactJson = new(ModelJson.Options) { WriteIndented = false };
 
@@ -24,7 +22,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jo
         CancellationToken cancellationToken)
     {
         var body = await ReadRequestAsync(request, cancellationToken);
-        string? key = IdempotencyKey(request);
+        string? key = IdempotencyKeyHeader.Read(request);
         var (job, created) = await service.SubmitAsync(body, key, cancellationToken);
         var headers = new Dictionary<string, string> { ["Location"] = $"/api/training-jobs/{job.Id}" };
         if (!created)
@@ -40,9 +38,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jo
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        await jobs.GetAsync(id, cancellationToken) is { } found
-            ? ApiResponses.Json(found.Job)
-            : throw new TrainingJobNotFoundException(id);
+        ApiResponses.Json(await service.GetAsync(id, cancellationToken));
 
     [Function("ListTrainingJobs")]
     public async Task<IActionResult> ListAsync(
@@ -51,7 +47,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jo
     {
         int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
         string? next = request.Query["next"];
-        var page = await jobs.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken: cancellationToken);
+        var page = await service.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken);
         return ApiResponses.Json(new { items = page.Items, next = page.Next });
     }
 
@@ -70,10 +66,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jo
         string id,
         CancellationToken cancellationToken)
     {
-        if (await jobs.GetAsync(id, cancellationToken) is null)
-        {
-            throw new TrainingJobNotFoundException(id);
-        }
+        await service.GetAsync(id, cancellationToken); // 404 before the stream starts
 
         var response = request.HttpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -103,21 +96,5 @@ public sealed class TrainingJobsApi(TrainingJobService service, TableJobStore jo
         }
 
         return RequestBody.ParseJson<TrainingJobRequest>(body) ?? new TrainingJobRequest();
-    }
-
-    private static string? IdempotencyKey(HttpRequest request)
-    {
-        string? key = request.Headers[IdempotencyKeyHeader];
-        if (key is null)
-        {
-            return null;
-        }
-
-        if (key.Length is 0 or > MaxIdempotencyKeyLength)
-        {
-            throw ApiProblemException.BadRequest($"{IdempotencyKeyHeader} must be 1 to {MaxIdempotencyKeyLength} characters.", IdempotencyKeyHeader);
-        }
-
-        return key;
     }
 }

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace FashionFunctions.Functions.Hosting;
 
 /// <summary>The app's own settings: section "FashionFunctions" (app settings FashionFunctions__Name).</summary>
-public sealed class FashionFunctionsOptions
+public sealed class FashionFunctionsOptions : IValidatableObject
 {
     public const string Section = "FashionFunctions";
 
@@ -75,6 +75,15 @@ public sealed class FashionFunctionsOptions
     /// <summary>Where the dataset blobs are seeded from when missing: a directory, or an http(s) mirror
     /// (verified by SHA-256). Empty: the Debian package directory if present, else the canonical mirror.</summary>
     public string? DatasetSeedSource { get; set; }
+
+    /// <summary>Settings that are each in range but cannot work together refuse to start the app.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (ToJobLifecycle().Inconsistency() is { } problem)
+        {
+            yield return new ValidationResult(problem, [nameof(JobHeartbeatSeconds), nameof(JobClaimExpirySeconds)]);
+        }
+    }
 
     public Core.Jobs.JobLifecycleOptions ToJobLifecycle() => new()
     {

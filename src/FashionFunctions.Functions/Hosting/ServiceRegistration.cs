@@ -32,7 +32,7 @@ public static class ServiceRegistration
         services.AddSingleton(sp => new BlobModelRegistry(Container(sp, StorageNames.ModelContainer)));
         services.AddSingleton<IModelSource>(sp => sp.GetRequiredService<BlobModelRegistry>());
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value.ToJobLifecycle());
-        services.AddSingleton(sp => new TableJobStore(sp.GetRequiredService<TableServiceClient>()));
+        services.AddSingleton(sp => new TableJobStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<ILogger<TableJobStore>>()));
         services.AddSingleton(sp => new CheckpointStore(Container(sp, StorageNames.CheckpointContainer)));
         services.AddSingleton(sp => new TrainingJobQueue(sp.GetRequiredService<QueueServiceClient>()));
         services.AddSingleton<TrainingJobService>();
@@ -49,7 +49,7 @@ public static class ServiceRegistration
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<TrainingJobRunner>>(),
             sp.GetRequiredService<SweepRecorder>()));
-        services.AddSingleton(sp => new TableSweepStore(sp.GetRequiredService<TableServiceClient>()));
+        services.AddSingleton(sp => new TableSweepStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<ILogger<TableSweepStore>>()));
         services.AddSingleton<SweepRecorder>();
         services.AddSingleton<SweepService>();
 

@@ -52,6 +52,9 @@ public static class ErrorMapping
             case TrainingJobFinishedException f:
                 return ApiResponses.Problem(409, "Job already finished", f.Message, instance,
                     new Dictionary<string, object?> { ["jobStatus"] = f.Status.ToString().ToLowerInvariant() });
+            case TrainingJobPublishingException p:
+                return ApiResponses.Problem(409, "Job is publishing its model", p.Message, instance,
+                    new Dictionary<string, object?> { ["jobStatus"] = "running", ["publishing"] = true });
             case IdempotencyKeyReusedException k:
                 return ApiResponses.Problem(422, "Idempotency key reused", k.Message, instance);
             case NoCurrentModelException n:
@@ -65,7 +68,8 @@ public static class ErrorMapping
         }
 
         string traceId = Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
-        if (TransientFaults.IsTransient(exception))
+        // A cancellation the caller did not ask for is a timeout inside (the storage SDK's, say): try again later.
+        if (TransientFaults.IsTransient(exception) || exception is OperationCanceledException or RecordContentionException)
         {
             logger.LogWarning(exception, "Storage unavailable serving {Path} (traceId {TraceId})", instance, traceId);
             return ApiResponses.Problem(503, "Storage unavailable", "The app's storage could not be reached; try again shortly.", instance,

@@ -80,7 +80,7 @@ public static class Jobs
     }
 
     public static async Task<TrainingJob> RecordAsync(FunctionsApp app, string jobId) =>
-        (await app.Get<TableJobStore>().GetAsync(jobId))?.Job ?? throw new InvalidOperationException($"No record for {jobId}.");
+        (await app.Get<TableJobStore>().GetAsync(jobId))?.Record ?? throw new InvalidOperationException($"No record for {jobId}.");
 
     /// <summary>Submits a quick job, delivers it, and returns the finished record.</summary>
     public static async Task<TrainingJob> TrainAsync(FunctionsApp app, string json = QuickJob)

@@ -1,0 +1,203 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using FashionFunctions.Core.Modeling;
+
+namespace FashionFunctions.Core.Storage;
+
+/// <summary>How one kind of record is laid out in a table row: its JSON beside the columns that queries filter on
+/// or that only the lifecycle sees.</summary>
+internal sealed record RecordRow<T>(
+    string Partition,
+    Func<T, string> IdOf,
+    Func<string, string> RowKeyOf,
+    Func<T, IReadOnlyDictionary<string, object?>> Columns,
+    Func<T, TableEntity, T> WithColumns);
+
+/// <summary>
+/// Records of one kind as table rows in one partition (the one entity reader): <c>Record</c> holds the record
+/// as compact JSON, <c>WriteId</c> a fresh id for every write, so that a write whose answer was lost (the
+/// client retried it and the service refused the retry: 409 or 412) is recognised as our own when the row is
+/// read back. Reads of a table that does not exist yet answer "nothing".
+/// </summary>
+internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where T : class
+{
+    private const string RecordColumn = "Record";
+    private const string WriteIdColumn = "WriteId";
+    private static readonly JsonSerializerOptions RecordJson = new(ModelJson.Options) { WriteIndented = false };
+    private volatile bool created;
+
+    public TableClient Table => table;
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        if (!created)
+        {
+            await table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            created = true;
+        }
+    }
+
+    public TableEntity ToEntity(T record, out string writeId)
+    {
+        writeId = Guid.NewGuid().ToString("N");
+        var entity = new TableEntity(row.Partition, row.RowKeyOf(row.IdOf(record)))
+        {
+            ["Id"] = row.IdOf(record),
+            [WriteIdColumn] = writeId,
+            [RecordColumn] = JsonSerializer.SerializeToUtf8Bytes(record, RecordJson),
+        };
+        foreach (var (name, value) in row.Columns(record))
+        {
+            entity[name] = value;
+        }
+
+        return entity;
+    }
+
+    public async Task<Stored<T>?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        var (entity, readAt) = await GetEntityAsync(row.RowKeyOf(id), cancellationToken).ConfigureAwait(false);
+        return entity is null ? null : FromEntity(entity, readAt);
+    }
+
+    /// <summary>Any row of the partition (an idempotency key's, say), or null.</summary>
+    public async Task<(TableEntity? Entity, DateTimeOffset ReadAt)> GetEntityAsync(string rowKey, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await table.GetEntityIfExistsAsync<TableEntity>(row.Partition, rowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var readAt = ServiceTime(response.GetRawResponse());
+            return (response.HasValue ? response.Value : null, readAt);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return (null, DateTimeOffset.UtcNow); // the table does not exist yet
+        }
+    }
+
+    public async Task<Stored<T>?> TryReplaceAsync(T record, ETag etag, CancellationToken cancellationToken)
+    {
+        var entity = ToEntity(record, out string writeId);
+        try
+        {
+            var response = await table.UpdateEntityAsync(entity, etag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            var at = ServiceTime(response);
+            return new Stored<T>(record, response.Headers.ETag ?? throw new InvalidOperationException("The table answered without an ETag."), at, at);
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return await OwnWriteAsync(entity.RowKey, writeId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Adds the record's row and <paramref name="companions"/> (rows of the same partition, e.g. an idempotency
+    /// key's) in one transaction. True when stored — also when the answer was lost and a retry found our own row;
+    /// false when a row was there already.
+    /// </summary>
+    public async Task<bool> TryAddAsync(T record, IEnumerable<TableEntity> companions, CancellationToken cancellationToken)
+    {
+        await EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
+        var entity = ToEntity(record, out string writeId);
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, entity) };
+        actions.AddRange(companions.Select(c => new TableTransactionAction(TableTransactionActionType.Add, c)));
+        try
+        {
+            await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (TableTransactionFailedException e) when (e.Status == 409)
+        {
+            return await OwnWriteAsync(entity.RowKey, writeId, cancellationToken).ConfigureAwait(false) is not null;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return await OwnWriteAsync(entity.RowKey, writeId, cancellationToken).ConfigureAwait(false) is not null;
+        }
+    }
+
+    /// <summary>One page of the rows between two row keys, its continuation handed out as a <see cref="PageToken"/>
+    /// that only continues this range.</summary>
+    public async Task<Page<T>> ReadPageAsync(string fromRowKey, string toRowKey, int limit, string? next, CancellationToken cancellationToken)
+    {
+        string? continuation = PageToken.Decode(next, row.Partition, fromRowKey, toRowKey);
+        try
+        {
+            await foreach (var page in table.QueryAsync<TableEntity>(RangeFilter(fromRowKey, toRowKey), limit, cancellationToken: cancellationToken)
+                .AsPages(continuation, limit).ConfigureAwait(false))
+            {
+                var readAt = ServiceTime(page.GetRawResponse());
+                return new Page<T>(page.Values.Select(e => FromEntity(e, readAt).Record).ToList(), PageToken.Encode(page.ContinuationToken));
+            }
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            // No table yet: nothing stored.
+        }
+
+        return new Page<T>([], null);
+    }
+
+    /// <summary>Every row between two row keys matching an optional OData filter over the columns, page after page.</summary>
+    public async IAsyncEnumerable<Stored<T>> QueryAsync(string fromRowKey, string toRowKey, string? filter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        string query = RangeFilter(fromRowKey, toRowKey) + (filter is null ? "" : $" and ({filter})");
+        await using var pages = table.QueryAsync<TableEntity>(query, cancellationToken: cancellationToken).AsPages().GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            try
+            {
+                if (!await pages.MoveNextAsync().ConfigureAwait(false))
+                {
+                    yield break;
+                }
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                yield break;
+            }
+
+            var readAt = ServiceTime(pages.Current.GetRawResponse());
+            foreach (var entity in pages.Current.Values)
+            {
+                yield return FromEntity(entity, readAt);
+            }
+        }
+    }
+
+    private string RangeFilter(string fromRowKey, string toRowKey) =>
+        TableClient.CreateQueryFilter($"PartitionKey eq {row.Partition} and RowKey ge {fromRowKey} and RowKey lt {toRowKey}");
+
+    private async Task<Stored<T>?> OwnWriteAsync(string rowKey, string writeId, CancellationToken cancellationToken)
+    {
+        var (entity, readAt) = await GetEntityAsync(rowKey, cancellationToken).ConfigureAwait(false);
+        return entity is not null && entity.GetString(WriteIdColumn) == writeId ? FromEntity(entity, readAt) : null;
+    }
+
+    private Stored<T> FromEntity(TableEntity entity, DateTimeOffset readAt)
+    {
+        string id = entity.GetString("Id");
+        string where = $"{table.Name}/{row.Partition}/{id}";
+        T? record;
+        try
+        {
+            record = JsonSerializer.Deserialize<T>(entity.GetBinary(RecordColumn), RecordJson);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentNullException)
+        {
+            throw new CorruptStoredDataException(where, "the stored record is not valid JSON.", e);
+        }
+
+        if (record is null || row.IdOf(record) != id)
+        {
+            throw new CorruptStoredDataException(where, "the stored record does not describe this row.");
+        }
+
+        return new Stored<T>(row.WithColumns(record, entity), entity.ETag, entity.Timestamp ?? readAt, readAt);
+    }
+
+    /// <summary>The service's clock, from the answer's Date header (whole seconds).</summary>
+    private static DateTimeOffset ServiceTime(Response response) => response.Headers.Date ?? DateTimeOffset.UtcNow;
+}
