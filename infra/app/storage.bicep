@@ -37,6 +37,31 @@ resource blobContainers 'Microsoft.Storage/storageAccounts/blobServices/containe
   properties: { publicAccess: 'None' }
 }]
 
+// A backstop for checkpoints: runs delete their own (superseded ones at once, the rest when the job ends), so a
+// checkpoint older than this is one a crash or a storage fault left behind. No job trains this long.
+@description('Days after which a checkpoint blob left behind is deleted.')
+param checkpointRetentionDays int = 7
+
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'delete-stale-checkpoints'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['checkpoints/'] }
+            actions: { baseBlob: { delete: { daysAfterModificationGreaterThan: checkpointRetentionDays } } }
+          }
+        }
+      ]
+    }
+  }
+}
+
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: account
   name: 'default'

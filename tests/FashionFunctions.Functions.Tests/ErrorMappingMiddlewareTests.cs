@@ -41,6 +41,20 @@ public class ErrorMappingMiddlewareTests
     }
 
     [Fact]
+    public async Task A_storage_timeout_reported_as_a_cancellation_answers_503_with_retry_after()
+    {
+        var http = NewHttpContext("/api/training-jobs/job-x");
+        var timeout = new TaskCanceledException("The operation was cancelled because it exceeded the configured timeout of 0:00:01.",
+            new IOException("Unable to read data from the transport connection.", new System.Net.Sockets.SocketException(125)));
+
+        await Middleware.Invoke(new HttpFunctionContext(http, "GetTrainingJob"), _ => throw timeout);
+
+        Assert.Equal(503, http.Response.StatusCode);
+        Assert.Equal("5", http.Response.Headers.RetryAfter.ToString());
+        Assert.True(TransientFaults.IsTransient(timeout));
+    }
+
+    [Fact]
     public async Task A_function_that_answered_normally_is_left_alone()
     {
         var http = NewHttpContext("/api/health");

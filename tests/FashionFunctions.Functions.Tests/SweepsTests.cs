@@ -286,14 +286,14 @@ public class SweepsTests(SweepsApp app) : IClassFixture<SweepsApp>
     }
 
     /// <summary>Creates <see cref="FourTinyPoints"/> on an instance whose storage fails part-way: the sweep's record
-    /// and two of its jobs are written, and one of those is sent to the queue and marked sent. The other writes and
+    /// (a transaction, like each job's) and two of its jobs are written, and one of those is sent to the queue and marked sent. The other writes and
     /// sends fail, a second and a half late, so that the request dies only after the successful ones are done.
     /// Returns the sweep's id.</summary>
     private async Task<string> CreateDyingPartWayAsync()
     {
         int jobWrites = 0, messages = 0;
         var dies = new FailingPolicy(
-            m => m.Request.Method == Azure.Core.RequestMethod.Post && m.Request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal) ? Interlocked.Increment(ref jobWrites) > 2
+            m => m.Request.Method == Azure.Core.RequestMethod.Post && m.Request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal) ? Interlocked.Increment(ref jobWrites) > 3
                 : m.Request.Uri.Path.EndsWith($"/{StorageNames.TrainingQueue}/messages", StringComparison.Ordinal) && Interlocked.Increment(ref messages) > 1,
             delay: TimeSpan.FromSeconds(1.5));
         await using var dying = app.NewInstance(s => s.AddAzureClients(b => b.ConfigureDefaults(o =>

@@ -96,6 +96,16 @@ public class InfrastructureTests
     }
 
     /// <summary>The string literals of <c>var {name} = [...]</c> in a Bicep file.</summary>
+    [Fact]
+    public void Checkpoints_a_crash_left_behind_are_deleted_by_a_lifecycle_rule_and_nothing_else_is()
+    {
+        var rules = Single("Microsoft.Storage/storageAccounts/managementPolicies").GetProperty("properties").GetProperty("policy").GetProperty("rules");
+        var rule = Assert.Single(rules.EnumerateArray());
+        var definition = rule.GetProperty("definition");
+        Assert.Equal(["checkpoints/"], definition.GetProperty("filters").GetProperty("prefixMatch").EnumerateArray().Select(p => p.GetString()));
+        Assert.True(definition.GetProperty("actions").GetProperty("baseBlob").GetProperty("delete").TryGetProperty("daysAfterModificationGreaterThan", out _));
+    }
+
     private static HashSet<string> BicepList(string bicep, string name)
     {
         var list = System.Text.RegularExpressions.Regex.Match(bicep, $@"(?m)^var {name} = \[(?<items>[^\]]*)\]");

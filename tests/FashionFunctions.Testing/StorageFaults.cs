@@ -133,3 +133,55 @@ internal sealed class SyntheticResponse(int status, string clientRequestId) : Re
         return false;
     }
 }
+
+/// <summary>Holds matching requests until the client gives up on them (its network timeout cancels them): a
+/// service that hangs.</summary>
+public sealed class HangPolicy(Func<HttpMessage, bool> applies) : HttpPipelinePolicy
+{
+    private int hung;
+
+    public int Hung => Volatile.Read(ref hung);
+
+    public bool Enabled { get; set; } = true;
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+        ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        if (Enabled && applies(message))
+        {
+            Interlocked.Increment(ref hung);
+            await Task.Delay(Timeout.Infinite, message.CancellationToken).ConfigureAwait(false);
+        }
+
+        await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+    }
+}
+
+/// <summary>Lets the first <paramref name="count"/> matching requests reach the service, then loses their answers
+/// (an I/O error on the way back), so the client retries a request that was applied.</summary>
+public sealed class LoseAnswerPolicy(Func<HttpMessage, bool> applies, int count = 1) : HttpPipelinePolicy
+{
+    private int lost;
+
+    public int Lost => Math.Min(Volatile.Read(ref lost), count);
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+        ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+        if (applies(message) && Interlocked.Increment(ref lost) <= count)
+        {
+            throw new IOException("Injected fault: the answer was lost after the service applied the request.");
+        }
+    }
+}
+
+/// <summary>A clock that runs with the system's, shifted by a fixed skew (another instance's clock).</summary>
+public sealed class SkewedTimeProvider(TimeSpan skew) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + skew;
+}

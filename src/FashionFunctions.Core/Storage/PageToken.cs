@@ -5,29 +5,23 @@ using System.Text;
 namespace FashionFunctions.Core.Storage;
 
 /// <summary>
-/// A table continuation token as a URL-safe opaque string: the service's "partition row-key" position and a
-/// checksum over it. A token only continues the listing it came from: one that does not decode, fails its
-/// checksum, or names a position outside the listing's partition and row-key range is refused (400), never
-/// answered with an empty or a first page.
+/// A listing's position as a URL-safe opaque string: the row key of the last row returned, and a checksum over
+/// it. A token only continues the listing it came from: one that does not decode, fails its checksum, or names a
+/// row key outside the listing's range is refused (400), never answered with an empty or a first page.
 /// </summary>
 internal static class PageToken
 {
     private const int ChecksumBytes = 8;
 
-    public static string? Encode(string? continuation)
+    public static string Encode(string lastRowKey)
     {
-        if (continuation is null)
-        {
-            return null;
-        }
-
-        byte[] text = Encoding.UTF8.GetBytes(continuation);
+        byte[] text = Encoding.UTF8.GetBytes(lastRowKey);
         return Base64Url.EncodeToString([.. text, .. Checksum(text)]);
     }
 
-    /// <summary>The continuation to resume the listing at; <see cref="InvalidPageTokenException"/> when the token is
+    /// <summary>The row key to resume the listing after; <see cref="InvalidPageTokenException"/> when the token is
     /// not one this listing issued.</summary>
-    public static string? Decode(string? token, string partition, string fromRowKey, string toRowKey)
+    public static string? Decode(string? token, string fromRowKey, string toRowKey)
     {
         if (token is null)
         {
@@ -49,11 +43,9 @@ internal static class PageToken
             throw new InvalidPageTokenException(null);
         }
 
-        string continuation = Encoding.UTF8.GetString(bytes, 0, bytes.Length - ChecksumBytes);
-        string[] position = continuation.Split(' ');
-        bool inRange = position.Length == 2 && position[0] == partition
-            && string.CompareOrdinal(position[1], fromRowKey) >= 0 && string.CompareOrdinal(position[1], toRowKey) < 0;
-        return inRange ? continuation : throw new InvalidPageTokenException(null);
+        string rowKey = Encoding.UTF8.GetString(bytes, 0, bytes.Length - ChecksumBytes);
+        bool inRange = string.CompareOrdinal(rowKey, fromRowKey) >= 0 && string.CompareOrdinal(rowKey, toRowKey) < 0;
+        return inRange ? rowKey : throw new InvalidPageTokenException(null);
     }
 
     private static byte[] Checksum(ReadOnlySpan<byte> text) => SHA256.HashData(text)[..ChecksumBytes];

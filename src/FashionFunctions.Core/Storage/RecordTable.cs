@@ -118,18 +118,29 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
         }
     }
 
-    /// <summary>One page of the rows between two row keys, its continuation handed out as a <see cref="PageToken"/>
-    /// that only continues this range.</summary>
+    /// <summary>
+    /// One page of the rows between two row keys, in row-key order. The page's <see cref="Page{T}.Next"/> is a
+    /// <see cref="PageToken"/> naming the last row returned, so the next page is a key-range query after it — the
+    /// same on every storage service — and a token that names no position in this range is refused.
+    /// </summary>
     public async Task<Page<T>> ReadPageAsync(string fromRowKey, string toRowKey, int limit, string? next, CancellationToken cancellationToken)
     {
-        string? continuation = PageToken.Decode(next, row.Partition, fromRowKey, toRowKey);
+        string? after = PageToken.Decode(next, fromRowKey, toRowKey);
+        string filter = after is null
+            ? RangeFilter(fromRowKey, toRowKey)
+            : TableClient.CreateQueryFilter($"PartitionKey eq {row.Partition} and RowKey gt {after} and RowKey lt {toRowKey}");
+        var rows = new List<(string RowKey, T Record)>();
         try
         {
-            await foreach (var page in table.QueryAsync<TableEntity>(RangeFilter(fromRowKey, toRowKey), limit, cancellationToken: cancellationToken)
-                .AsPages(continuation, limit).ConfigureAwait(false))
+            // One more than asked for tells whether another page follows.
+            await foreach (var page in table.QueryAsync<TableEntity>(filter, limit + 1, cancellationToken: cancellationToken).AsPages(pageSizeHint: limit + 1).ConfigureAwait(false))
             {
                 var readAt = ServiceTime(page.GetRawResponse());
-                return new Page<T>(page.Values.Select(e => FromEntity(e, readAt).Record).ToList(), PageToken.Encode(page.ContinuationToken));
+                rows.AddRange(page.Values.Select(e => (e.RowKey, FromEntity(e, readAt).Record)));
+                if (rows.Count > limit)
+                {
+                    break;
+                }
             }
         }
         catch (RequestFailedException e) when (e.Status == 404)
@@ -137,7 +148,9 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
             // No table yet: nothing stored.
         }
 
-        return new Page<T>([], null);
+        return rows.Count > limit
+            ? new Page<T>(rows.Take(limit).Select(r => r.Record).ToList(), PageToken.Encode(rows[limit - 1].RowKey))
+            : new Page<T>(rows.Select(r => r.Record).ToList(), null);
     }
 
     /// <summary>Every row between two row keys matching an optional OData filter over the columns, page after page.</summary>
