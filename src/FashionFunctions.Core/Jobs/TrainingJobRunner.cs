@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace FashionFunctions.Core.Jobs;
 
 /// <summary>
-/// Runs the job a queue message names, fenced by a claim (README "Training jobs"): the delivery claims the job
+/// Runs the job a queue message names, fenced by a claim (docs/jobs.md): the delivery claims the job
 /// with a fresh run token (an ETag-conditional write), heartbeats while training, and makes every later write
 /// conditional on still holding the claim. A delivery that finds a live claim puts its message back until the
 /// claim would lapse; one that finds a lapsed claim takes the job over. The model is published under a
