@@ -3,7 +3,7 @@
 # against its size budget. Output: artifacts/functions-app/ and artifacts/functions-app.zip.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Budget for the package (MiB). libtorch_cpu.so alone is ~440 MiB unzipped; see README "Deployment package".
+# Budget for the package (MiB). libtorch_cpu.so alone is ~440 MiB unzipped; see docs/deploy.md ("Deployment package").
 MAX_UNZIPPED_MIB=${MAX_UNZIPPED_MIB:-600}
 MAX_ZIPPED_MIB=${MAX_ZIPPED_MIB:-200}
 

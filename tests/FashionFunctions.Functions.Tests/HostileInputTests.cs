@@ -7,7 +7,7 @@ namespace FashionFunctions.Functions.Tests;
 
 /// <summary>
 /// Hostile and broken requests over real HTTP: every answer is the documented 4xx (or, for data we stored, 5xx)
-/// as problem+json, never a bare 500. One row per kind; README's API section lists the same statuses.
+/// as problem+json, never a bare 500. One row per kind; docs/usage.md ("Classify") lists the same statuses.
 /// </summary>
 public class HostileInputTests(TrainedApp app) : IClassFixture<TrainedApp>
 {

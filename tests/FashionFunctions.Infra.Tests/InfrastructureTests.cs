@@ -4,7 +4,7 @@ using FashionFunctions.Testing;
 
 namespace FashionFunctions.Infra.Tests;
 
-/// <summary>What the templates create, as the README's deployment section describes it.</summary>
+/// <summary>What the templates create, as docs/deploy.md describes it.</summary>
 public class InfrastructureTests
 {
     private static JsonElement Single(string type) => Assert.Single(CompiledTemplate.Resources(type));

@@ -2,7 +2,7 @@ using FashionFunctions.Core.Storage;
 
 namespace FashionFunctions.Core.Jobs;
 
-/// <summary>The timings and limits of the job lifecycle (README "Training jobs"); tests compress the times.</summary>
+/// <summary>The timings and limits of the job lifecycle (docs/jobs.md); tests compress the times.</summary>
 public sealed record JobLifecycleOptions
 {
     /// <summary>How often a run proves it is alive (it also does after every epoch).</summary>

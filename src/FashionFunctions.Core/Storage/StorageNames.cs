@@ -1,6 +1,6 @@
 namespace FashionFunctions.Core.Storage;
 
-/// <summary>The containers, prefixes and queues the app uses. Documented in README ("Storage layout").</summary>
+/// <summary>The containers, prefixes and queues the app uses. Documented in docs/jobs.md ("Storage layout").</summary>
 public static class StorageNames
 {
     public const string DatasetContainer = "datasets";

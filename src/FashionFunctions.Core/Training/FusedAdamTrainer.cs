@@ -23,8 +23,8 @@ namespace FashionFunctions.Core.Training;
 /// is independent per half — the hidden activations, the partial logits, both weight gradients, Adam — so two
 /// threads each own one half and meet at two barriers a step: once the batch is gathered, and once both partial
 /// logits exist. libtorch's own OpenMP threads should not be used: on two cores they spun against this code, and
-/// at batch 32 a product split inside libtorch gained less than the spinning cost (see the README's performance
-/// section). The helper thread sets libtorch to one thread for itself; the caller's thread runs with whatever it
+/// at batch 32 a product split inside libtorch gained less than the spinning cost (see bench/README.md and its
+/// results). The helper thread sets libtorch to one thread for itself; the caller's thread runs with whatever it
 /// has set, which <see cref="Trainer.Train"/> makes one thread for the run. The split is part of the arithmetic,
 /// not of the threading, so with libtorch single-threaded on both, one thread or two give bit-identical
 /// weights.</para>
