@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FashionFunctions.Core.Inference;
-using FashionFunctions.Functions.Http;
 using FashionFunctions.Functions.Hosting;
+using FashionFunctions.Functions.Http;
 using FashionFunctions.Functions.Tests.Support;
 using Microsoft.Extensions.Options;
 using SkiaSharp;
