@@ -8,7 +8,9 @@ namespace FashionFunctions.Browser.Tests;
 /// <summary>The header's status line on an app of its own that starts empty: what a first visit sees, and how the
 /// line follows a job that makes its model current.</summary>
 [Collection(BrowserCollection.Name)]
-public class StatusLineTests(BrowserApp app)
+[Trait("Category", "Browser")]
+[Trait("Category", "Azurite")]
+public sealed class StatusLineTests(BrowserApp app)
 {
     static StatusLineTests() => SetDefaultExpectTimeout(30_000);
 
