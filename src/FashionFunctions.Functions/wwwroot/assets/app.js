@@ -581,7 +581,8 @@ const statusLine = {
   describe(body) {
     if (body.status !== "healthy") return `Unhealthy: ${body.reason || "storage " + body.storage}`;
     if (!body.currentModelId) return "Healthy · no model yet: train one below";
-    return `Healthy · current model ${body.currentModelId}${body.modelLoaded ? "" : ` (not loaded: ${body.reason})`}`;
+    if (!body.modelLoaded) return `Healthy · ${body.reason || `current model ${body.currentModelId}, not loaded yet`}`;
+    return `Healthy · current model ${body.currentModelId}`;
   },
 
   /** Shows what the app says about itself; returns the current model id it named, or undefined. */
