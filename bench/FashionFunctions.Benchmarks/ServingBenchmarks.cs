@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Azure.Storage.Blobs;
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Functions.Hosting;
 using FashionFunctions.Testing;
-using Azure.Storage.Blobs;
 using SkiaSharp;
 
 namespace FashionFunctions.Benchmarks;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using FashionFunctions.Core.Jobs;
@@ -60,12 +61,14 @@ public sealed class BrowserApp : IAsyncLifetime
     }
 
     /// <summary>The page, loaded in a fresh browser context; disposing it saves a screenshot named for the test.
-    /// <paramref name="beforeLoad"/> prepares the page before it is loaded (routes, say).</summary>
-    public async Task<PageSession> OpenAsync(string screenshotName, int width = 1280, int height = 900, Func<IPage, Task>? beforeLoad = null)
+    /// <paramref name="beforeLoad"/> prepares the page before it is loaded (routes, say); <paramref name="server"/>
+    /// serves it instead of this fixture's app (a <see cref="FreshApp"/>, say).</summary>
+    public async Task<PageSession> OpenAsync(string screenshotName, int width = 1280, int height = 900, Func<IPage, Task>? beforeLoad = null,
+        AppServer? server = null)
     {
         var page = await Browser.NewPageAsync(new BrowserNewPageOptions
         {
-            BaseURL = Server.BaseAddress.ToString(),
+            BaseURL = (server ?? Server).BaseAddress.ToString(),
             ViewportSize = new ViewportSize { Width = width, Height = height },
         });
         var session = new PageSession(page, Path.Combine(ScreenshotDirectory, screenshotName + ".png"));
@@ -88,14 +91,18 @@ public sealed class BrowserApp : IAsyncLifetime
         return await Server.Client.GetFromJsonAsync<JsonElement>($"api/training-jobs/{id}");
     }
 
-    public Task RunJobAsync(string jobId) =>
-        Server.Get<TrainingJobRunner>().RunAsync(new TrainingJobMessage(jobId).ToJson(), dequeueCount: 1, maxDequeueCount: 3, CancellationToken.None);
+    public Task RunJobAsync(string jobId) => RunJobAsync(Server, jobId);
+
+    public static Task RunJobAsync(AppServer server, string jobId) =>
+        server.Get<TrainingJobRunner>().RunAsync(new TrainingJobMessage(jobId).ToJson(), dequeueCount: 1, maxDequeueCount: 3, CancellationToken.None);
 }
 
-/// <summary>A page under test: the script errors it raised, and a full-page screenshot when done.</summary>
+/// <summary>A page under test: the script errors it raised, what it logged as errors to the console (failed loads
+/// among them), and a full-page screenshot when done.</summary>
 public sealed class PageSession : IAsyncDisposable
 {
     private readonly List<string> scriptErrors = [];
+    private readonly ConcurrentQueue<string> consoleErrors = new();
     private readonly string screenshotPath;
 
     public PageSession(IPage page, string screenshotPath)
@@ -103,11 +110,20 @@ public sealed class PageSession : IAsyncDisposable
         Page = page;
         this.screenshotPath = screenshotPath;
         page.PageError += (_, message) => scriptErrors.Add(message);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                consoleErrors.Enqueue($"{message.Text} ({message.Location})");
+            }
+        };
     }
 
     public IPage Page { get; }
 
     public void AssertNoScriptErrors() => Assert.True(scriptErrors.Count == 0, "script errors on the page: " + string.Join("; ", scriptErrors));
+
+    public void AssertNoConsoleErrors() => Assert.True(consoleErrors.IsEmpty, "console errors on the page: " + string.Join("; ", consoleErrors));
 
     public async ValueTask DisposeAsync()
     {

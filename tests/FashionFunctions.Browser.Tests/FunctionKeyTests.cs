@@ -12,6 +12,8 @@ namespace FashionFunctions.Browser.Tests;
 /// the app's functions.
 /// </summary>
 [Collection(BrowserCollection.Name)]
+[Trait("Category", "Browser")]
+[Trait("Category", "Azurite")]
 public class FunctionKeyTests(BrowserApp app)
 {
     private const string Key = "a-function-key";

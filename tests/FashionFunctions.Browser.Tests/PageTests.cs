@@ -8,6 +8,8 @@ namespace FashionFunctions.Browser.Tests;
 
 /// <summary>The shipping page, driven in headless Chromium against the app's functions and a real Azurite.</summary>
 [Collection(BrowserCollection.Name)]
+[Trait("Category", "Browser")]
+[Trait("Category", "Azurite")]
 public class PageTests(BrowserApp app)
 {
     private static readonly string Samples = Path.Combine(RepoRoot.Path, "samples");

@@ -8,6 +8,8 @@ using FashionFunctions.Testing;
 namespace FashionFunctions.EndToEnd.Tests;
 
 /// <summary>The whole app under the real Functions host, over real HTTP, with the real queue trigger.</summary>
+[Trait("Category", "Azurite")]
+[Trait("Category", "ChildProcess")]
 public class EndToEndTests(FunctionsHost host) : IClassFixture<FunctionsHost>
 {
     private static void SkipWithoutHost()

@@ -3,6 +3,7 @@ using System.Net;
 namespace FashionFunctions.Functions.Tests;
 
 /// <summary>The in-test server serves what the app ships: every HTTP function, routed and answered by its own code.</summary>
+[Trait("Category", "Azurite")]
 public class AppServerTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     public static TheoryData<string> FunctionNames() => [.. AppServer.Functions.Select(f => f.Name)];

@@ -21,6 +21,7 @@ public sealed class HourlyCheckpointsApp : FunctionsApp
 }
 
 /// <summary>Checkpoints are written at most once per interval of training, and always after the last epoch.</summary>
+[Trait("Category", "Azurite")]
 public class CheckpointIntervalTests(EveryEpochCheckpointsApp everyEpoch, HourlyCheckpointsApp hourly)
     : IClassFixture<EveryEpochCheckpointsApp>, IClassFixture<HourlyCheckpointsApp>
 {

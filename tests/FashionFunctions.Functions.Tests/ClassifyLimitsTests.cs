@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FashionFunctions.Core.Inference;
-using FashionFunctions.Functions.Http;
 using FashionFunctions.Functions.Hosting;
+using FashionFunctions.Functions.Http;
 using FashionFunctions.Functions.Tests.Support;
 using Microsoft.Extensions.Options;
 using SkiaSharp;
@@ -10,6 +10,7 @@ namespace FashionFunctions.Functions.Tests;
 
 /// <summary>Bounded cost per classify request: body limits whatever the transfer encoding, a pixel budget per
 /// request, a cap on concurrent decodes. Over real sockets.</summary>
+[Trait("Category", "Azurite")]
 public class ClassifyLimitsTests(TrainedApp app) : IClassFixture<TrainedApp>
 {
     private const int MaxRequestBytes = 200_000; // TrainedApp's setting

@@ -6,6 +6,7 @@ using SkiaSharp;
 
 namespace FashionFunctions.Functions.Tests;
 
+[Trait("Category", "Azurite")]
 public class ClassifyTests(TrainedApp app) : IClassFixture<TrainedApp>
 {
     private Task<HttpAnswer> ClassifyAsync(byte[] body, string? contentType, string? query = null) =>

@@ -6,6 +6,8 @@ using FashionFunctions.Testing;
 namespace FashionFunctions.Functions.Tests;
 
 /// <summary>Serving never pays for training's 440 MiB dependency: a process that warms up and classifies never maps libtorch.</summary>
+[Trait("Category", "Azurite")]
+[Trait("Category", "ChildProcess")]
 public class ClassifyWithoutLibtorchTests(TrainedApp app) : IClassFixture<TrainedApp>
 {
     [Fact]

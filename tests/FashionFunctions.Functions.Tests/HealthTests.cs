@@ -3,6 +3,7 @@ using FashionFunctions.Functions.Hosting;
 
 namespace FashionFunctions.Functions.Tests;
 
+[Trait("Category", "Azurite")]
 public class HealthTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     [Fact]
@@ -61,6 +62,7 @@ public class HealthTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     }
 }
 
+[Trait("Category", "Azurite")]
 public class UnreachableStorageTests
 {
     [Fact]

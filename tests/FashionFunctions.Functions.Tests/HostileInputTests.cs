@@ -9,6 +9,7 @@ namespace FashionFunctions.Functions.Tests;
 /// Hostile and broken requests over real HTTP: every answer is the documented 4xx (or, for data we stored, 5xx)
 /// as problem+json, never a bare 500. One row per kind; docs/usage.md ("Classify") lists the same statuses.
 /// </summary>
+[Trait("Category", "Azurite")]
 public class HostileInputTests(TrainedApp app) : IClassFixture<TrainedApp>
 {
     private const int MaxRequestBytes = 200_000; // TrainedApp's settings
@@ -105,6 +106,7 @@ public class HostileInputTests(TrainedApp app) : IClassFixture<TrainedApp>
 }
 
 /// <summary>Data we stored that cannot be read back is our fault: 500 with a trace id, no internal text.</summary>
+[Trait("Category", "Azurite")]
 public class CorruptStoredDataTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     [Fact]

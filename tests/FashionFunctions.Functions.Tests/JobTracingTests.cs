@@ -5,6 +5,7 @@ using FashionFunctions.Functions.Tests.Support;
 
 namespace FashionFunctions.Functions.Tests;
 
+[Trait("Category", "Azurite")]
 public class JobTracingTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     [Fact]

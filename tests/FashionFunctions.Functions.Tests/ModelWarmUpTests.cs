@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 namespace FashionFunctions.Functions.Tests;
 
 /// <summary>A starting worker loads the current model in the background, and never fails to start because of it.</summary>
+[Trait("Category", "Azurite")]
 public class ModelWarmUpTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     private static readonly Dictionary<string, string?> WarmUpOn = new() { ["FashionFunctions:WarmUpOnStart"] = "true" };

@@ -4,6 +4,7 @@ using FashionFunctions.Functions.Tests.Support;
 
 namespace FashionFunctions.Functions.Tests;
 
+[Trait("Category", "Azurite")]
 public class ModelsApiTests(TrainedApp app) : IClassFixture<TrainedApp>
 {
     private Task<HttpAnswer> ClassifyAsync() =>

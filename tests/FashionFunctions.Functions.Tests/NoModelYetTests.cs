@@ -2,6 +2,7 @@ namespace FashionFunctions.Functions.Tests;
 
 /// <summary>Every models/classify/health read path on a fresh, empty Azurite (no container yet): empty lists,
 /// 404s, 503 with Retry-After where a model is needed. Each test asserts the container is still absent first.</summary>
+[Trait("Category", "Azurite")]
 public class NoModelYetTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     private async Task AssertStorageIsEmptyAsync() =>

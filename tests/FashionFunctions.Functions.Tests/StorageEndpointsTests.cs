@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 namespace FashionFunctions.Functions.Tests;
 
 /// <summary>The storage setting, as the Functions host reads it, turned into the app's clients.</summary>
+[Trait("Category", "Azurite")]
 public class StorageEndpointsTests
 {
     private static IConfigurationSection Connection(params (string Key, string Value)[] settings) =>

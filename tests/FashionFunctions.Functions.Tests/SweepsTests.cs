@@ -17,6 +17,8 @@ public sealed class SweepsApp : FunctionsApp
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?> { ["FashionFunctions:JobHeartbeatSeconds"] = "1" };
 }
 
+[Trait("Category", "Azurite")]
+[Trait("Category", "ChildProcess")]
 public class SweepsTests(SweepsApp app) : IClassFixture<SweepsApp>
 {
     // Four tiny points: two learning rates × two widths, one epoch on 3,000 images, chosen on 2,000 held-out ones.

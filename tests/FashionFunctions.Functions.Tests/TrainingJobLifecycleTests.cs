@@ -24,6 +24,7 @@ public sealed class LifecycleApp : FunctionsApp
 }
 
 /// <summary>Claims, takeovers, races, cancellation, the watchdog and the poison queue, against real storage.</summary>
+[Trait("Category", "Azurite")]
 public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<LifecycleApp>
 {
     [Fact]

@@ -3,6 +3,7 @@ using FashionFunctions.Functions.Tests.Support;
 
 namespace FashionFunctions.Functions.Tests;
 
+[Trait("Category", "Azurite")]
 public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     [Theory]
@@ -162,6 +163,7 @@ public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp
 }
 
 /// <summary>Every job read path on storage where nothing was ever written (no table, no queue).</summary>
+[Trait("Category", "Azurite")]
 public class FreshStorageJobTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     [Fact]

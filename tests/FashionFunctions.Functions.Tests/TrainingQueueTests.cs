@@ -8,6 +8,7 @@ using FashionFunctions.Functions.Tests.Support;
 
 namespace FashionFunctions.Functions.Tests;
 
+[Trait("Category", "Azurite")]
 public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     [Fact]

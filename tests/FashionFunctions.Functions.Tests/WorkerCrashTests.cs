@@ -10,6 +10,8 @@ namespace FashionFunctions.Functions.Tests;
 /// checkpoint in a fresh process, succeeds once, and ends with the weights of a run never interrupted.
 /// Times are compressed: heartbeat every second, claims lapse after 3 s.
 /// </summary>
+[Trait("Category", "Azurite")]
+[Trait("Category", "ChildProcess")]
 public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
 {
     private const double HeartbeatSeconds = 1;

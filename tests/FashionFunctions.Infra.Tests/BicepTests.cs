@@ -3,6 +3,7 @@ using FashionFunctions.Testing;
 
 namespace FashionFunctions.Infra.Tests;
 
+[Trait("Category", "ChildProcess")]
 public class BicepTests
 {
     private static readonly string MainBicep = Path.Combine(RepoRoot.Path, "infra", "main.bicep");

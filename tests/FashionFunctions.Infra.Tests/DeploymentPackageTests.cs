@@ -4,6 +4,7 @@ using FashionFunctions.Testing;
 namespace FashionFunctions.Infra.Tests;
 
 /// <summary>The package scripts/package.sh publishes (scripts/test.sh runs it before the tests).</summary>
+[Trait("Category", "Package")]
 public class DeploymentPackageTests
 {
     private static readonly string Package = Path.Combine(RepoRoot.Path, "artifacts", "functions-app");

@@ -5,6 +5,7 @@ using FashionFunctions.Testing;
 namespace FashionFunctions.Infra.Tests;
 
 /// <summary>What the templates create, as docs/deploy.md describes it.</summary>
+[Trait("Category", "ChildProcess")]
 public class InfrastructureTests
 {
     private static JsonElement Single(string type) => Assert.Single(CompiledTemplate.Resources(type));

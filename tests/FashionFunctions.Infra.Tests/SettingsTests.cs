@@ -6,6 +6,7 @@ using FashionFunctions.Testing;
 namespace FashionFunctions.Infra.Tests;
 
 /// <summary>One source of truth for settings: what the app reads, the local sample, and the Bicep agree.</summary>
+[Trait("Category", "ChildProcess")]
 public class SettingsTests
 {
     /// <summary>Local-only: a connection string to Azurite, and the worker runtime that Flex Consumption sets in functionAppConfig.</summary>

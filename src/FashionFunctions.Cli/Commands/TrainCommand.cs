@@ -1,7 +1,7 @@
-using FashionFunctions.Core.Native;
 using System.ComponentModel;
 using System.Text.Json;
 using FashionFunctions.Core.Data;
+using FashionFunctions.Core.Native;
 using FashionFunctions.Core.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;

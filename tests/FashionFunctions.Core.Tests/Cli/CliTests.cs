@@ -6,6 +6,7 @@ using SkiaSharp;
 namespace FashionFunctions.Core.Tests.Cli;
 
 [Collection(FashionMnistCollection.Name)]
+[Trait("Category", "ChildProcess")]
 public class CliTests(FashionMnistFixture fixture)
 {
     [Fact]

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FashionFunctions.Core.Tests.Inference;
 
+[Trait("Category", "Azurite")]
 public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProcess>
 {
     private readonly StorageRequestCounter storage = new();

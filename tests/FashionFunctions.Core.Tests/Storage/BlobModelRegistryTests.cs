@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FashionFunctions.Core.Tests.Storage;
 
+[Trait("Category", "Azurite")]
 public class BlobModelRegistryTests(AzuriteProcess azurite) : IClassFixture<AzuriteProcess>
 {
     private BlobModelRegistry NewRegistry() =>

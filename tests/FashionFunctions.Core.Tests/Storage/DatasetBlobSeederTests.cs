@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace FashionFunctions.Core.Tests.Storage;
 
+[Trait("Category", "Azurite")]
 public class DatasetBlobSeederTests(AzuriteProcess azurite) : IClassFixture<AzuriteProcess>
 {
     private BlobContainerClient NewContainer() =>

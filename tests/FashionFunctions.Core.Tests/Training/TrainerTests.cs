@@ -1,7 +1,7 @@
 using FashionFunctions.Core.Data;
+using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Tests.Support;
 using FashionFunctions.Core.Training;
-using FashionFunctions.Core.Modeling;
 using TorchSharp;
 
 namespace FashionFunctions.Core.Tests.Training;

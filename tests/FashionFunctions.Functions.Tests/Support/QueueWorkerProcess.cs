@@ -25,8 +25,8 @@ public sealed class QueueWorkerProcess : IDisposable
         }
 
         process = Process.Start(start) ?? throw new InvalidOperationException("The job worker did not start.");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Lines.Enqueue("stderr: " + e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Lines.Enqueue(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Lines.Enqueue("stderr: " + e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }

@@ -370,6 +370,8 @@ const jobs = {
     if (["succeeded", "failed", "cancelled"].includes(job.status)) {
       this.stopWatching();
       if (job.status === "succeeded") models.load();
+      if (job.promoted && job.modelId) statusLine.expect(job.modelId);
+      else statusLine.show();
     }
   },
 
@@ -564,6 +566,7 @@ const models = {
   async promote(modelId) {
     try {
       await api(`api/models/${encodeURIComponent(modelId)}/promote`, { method: "POST" });
+      statusLine.expect(modelId);
       await this.load();
     } catch (e) {
       showError($("#models-error"), e.message);
@@ -571,22 +574,43 @@ const models = {
   },
 };
 
-async function showHealth() {
-  const line = $("#health");
-  try {
-    const response = await fetch("api/health/ready");
-    const body = await response.json().catch(() => ({}));
-    line.textContent = response.ok
-      ? `Ready · current model ${body.currentModelId || "none yet"}`
-      : `Not ready${body.detail ? ": " + body.detail : ""}`;
-  } catch {
-    line.textContent = "The app could not be reached.";
-  }
-}
+// ---- status line: GET /api/health, which answers 200 on a healthy app without a model (503 only when storage is down;
+// /api/health/ready is for probes and answers 503 until a model is current) ----
+
+const statusLine = {
+  describe(body) {
+    if (body.status !== "healthy") return `Unhealthy: ${body.reason || "storage " + body.storage}`;
+    if (!body.currentModelId) return "Healthy · no model yet: train one below";
+    if (!body.modelLoaded) return `Healthy · ${body.reason || `current model ${body.currentModelId}, not loaded yet`}`;
+    return `Healthy · current model ${body.currentModelId}`;
+  },
+
+  /** Shows what the app says about itself; returns the current model id it named, or undefined. */
+  async show() {
+    const line = $("#health");
+    try {
+      const response = await fetch("api/health");
+      const body = await response.json().catch(() => null);
+      line.textContent = body ? this.describe(body) : `The app answered ${response.status} ${response.statusText}.`;
+      return body?.currentModelId ?? undefined;
+    } catch {
+      line.textContent = "The app could not be reached.";
+      return undefined;
+    }
+  },
+
+  /** After a model was made current: the app keeps its health answer for a few seconds, so ask again until it names the model. */
+  async expect(modelId, attempts = 8) {
+    for (let i = 0; i < attempts; i++) {
+      if (await this.show() === modelId) return;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  },
+};
 
 document.addEventListener("DOMContentLoaded", () => {
   classify.setUp();
   jobs.setUp();
   models.load();
-  showHealth();
+  statusLine.show();
 });
