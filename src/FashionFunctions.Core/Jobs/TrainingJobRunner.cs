@@ -292,6 +292,12 @@ public sealed class TrainingJobRunner(
             }
 
             logger.LogInformation("Job {JobId}: resuming after epoch {Epoch} from its checkpoint", job.Id, checkpoint.EpochsCompleted);
+            if (checkpoint.CodePath != CpuCodePath.Current)
+            {
+                logger.LogWarning("Job {JobId}: the checkpoint was written on the {WrittenOn} code path and resumes on {ResumesOn}: the weights will not be bit-identical to an uninterrupted run's (docs/jobs.md)",
+                    job.Id, checkpoint.CodePath ?? "an unrecorded", CpuCodePath.Current);
+            }
+
             return checkpoint;
         }
         catch (InvalidCheckpointException e)

@@ -94,6 +94,7 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
     private static IReadOnlyDictionary<string, object?> Columns(TrainingJob job) => new Dictionary<string, object?>
     {
         ["Status"] = job.Status.ToString(),
+        ["Publishing"] = job.Publishing,
         ["CreatedAt"] = job.CreatedAt,
         ["HeartbeatAt"] = job.HeartbeatAt,
         ["SweepId"] = job.SweepId,

@@ -19,7 +19,7 @@ public sealed class TrainingCheckpoint
     public const string Format = "fashion-functions/training-checkpoint@1";
 
     private const string FormatKey = "format", OptionsKey = "options", EpochsCompletedKey = "epochsCompleted",
-        AdamStepKey = "adamStep", EpochsKey = "epochs", ChecksumKey = "sha256";
+        AdamStepKey = "adamStep", EpochsKey = "epochs", CodePathKey = "codePath", ChecksumKey = "sha256";
 
     private const string ParametersName = "parameters", FirstMomentName = "first_moment", SecondMomentName = "second_moment";
 
@@ -31,6 +31,9 @@ public sealed class TrainingCheckpoint
     public required float[] SecondMoment { get; init; }
     public required IReadOnlyList<EpochMetrics> Epochs { get; init; }
 
+    /// <summary>The <see cref="CpuCodePath"/> the run that wrote it trained on (null in checkpoints from before it was recorded).</summary>
+    public string? CodePath { get; init; } = CpuCodePath.Current;
+
     public byte[] ToBytes()
     {
         var metadata = new Dictionary<string, string>
@@ -41,6 +44,11 @@ public sealed class TrainingCheckpoint
             [AdamStepKey] = AdamStep.ToString(CultureInfo.InvariantCulture),
             [EpochsKey] = JsonSerializer.Serialize(Epochs, ModelJson.Options),
         };
+        if (CodePath is not null)
+        {
+            metadata[CodePathKey] = CodePath;
+        }
+
         var tensors = Tensors(Parameters, FirstMoment, SecondMoment);
         metadata[ChecksumKey] = Checksum(metadata, tensors);
         return SafeTensorsFile.Write(tensors, metadata);
@@ -85,6 +93,7 @@ public sealed class TrainingCheckpoint
                 FirstMoment = firstMoment,
                 SecondMoment = secondMoment,
                 Epochs = JsonSerializer.Deserialize<List<EpochMetrics>>(metadata[EpochsKey], ModelJson.Options) ?? throw new JsonException("null epochs"),
+                CodePath = metadata.GetValueOrDefault(CodePathKey),
             };
         }
         catch (Exception e) when (e is JsonException or FormatException or OverflowException or KeyNotFoundException)

@@ -10,9 +10,22 @@ public sealed class JobWorkerProcess : IDisposable
     private readonly Process process;
     private readonly StringBuilder output = new();
 
-    private JobWorkerProcess(IEnumerable<string> args)
+    /// <summary>What makes libtorch and .NET run the kernels an AVX2-only CPU runs, on a CPU with AVX-512.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Avx2CodePath = new Dictionary<string, string>
+    {
+        ["MKL_ENABLE_INSTRUCTIONS"] = "AVX2",
+        ["ATEN_CPU_CAPABILITY"] = "avx2",
+        ["DOTNET_EnableAVX512"] = "0",
+    };
+
+    private JobWorkerProcess(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Executable);
         foreach (string arg in args)
         {
@@ -40,8 +53,8 @@ public sealed class JobWorkerProcess : IDisposable
     }
 
     /// <summary>One delivery of <paramref name="message"/>.</summary>
-    public static JobWorkerProcess Run(string connection, string message, int dequeueCount, double heartbeatSeconds, double claimExpirySeconds) =>
-        new([connection, Invariant(heartbeatSeconds), Invariant(claimExpirySeconds), "run", message, dequeueCount.ToString()]);
+    public static JobWorkerProcess Run(string connection, string message, int dequeueCount, double heartbeatSeconds, double claimExpirySeconds, IReadOnlyDictionary<string, string>? environment = null) =>
+        new([connection, Invariant(heartbeatSeconds), Invariant(claimExpirySeconds), "run", message, dequeueCount.ToString()], environment);
 
     /// <summary>Receives from the training queue until killed, as a Functions instance would.</summary>
     public static JobWorkerProcess Serve(string connection, double heartbeatSeconds, double claimExpirySeconds) =>
