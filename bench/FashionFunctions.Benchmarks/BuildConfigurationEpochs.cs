@@ -35,7 +35,7 @@ internal static class BuildConfigurationEpochs
         }
 
         var seconds = configurations.ToDictionary(c => c, _ => new List<double>());
-        int measured = Math.Max(2, epochs);
+        int measured = Math.Max(3, epochs);
         for (int run = 0; run < runsPerConfiguration; run++)
         {
             foreach (string configuration in configurations)

@@ -46,8 +46,8 @@ def arguments():
 
 
 # Shared objects that can provide BLAS, by file name: an optimised one (OpenBLAS, BLIS, MKL, ATLAS) or Debian's
-# reference BLAS (libblas.so.3 in .../blas/, the netlib code), which multiplies tens of times slower. Which one a
-# product binds to when both are mapped is not decided here: the benchmark also compares the peer's measured
+# reference BLAS (libblas.so.3 in .../blas/, the netlib code), which multiplies tens of times slower. Names can
+# mislead (a library named for one may forward to another), so the benchmark also compares the peer's measured
 # sgemm rate with libtorch's.
 _OPTIMISED_BLAS = re.compile(r"openblas|blis|mkl|atlas", re.IGNORECASE)
 _ANY_BLAS = re.compile(r"blas|mkl|blis|atlas", re.IGNORECASE)
@@ -65,12 +65,16 @@ def blas_in_use(built_in=None):
             if name.startswith("lib") and _ANY_BLAS.search(name):  # not Python's own BLAS wrappers
                 libraries.add(fields[5])
     optimised = sorted(p for p in libraries if _OPTIMISED_BLAS.search(p))
-    if optimised:
+    reference = sorted(p for p in libraries if "/blas/" in p)
+    if reference:
+        # alone, or beside an optimised one (LD_LIBRARY_PATH, a library linked to both): products may bind to it
+        provider = "reference BLAS (" + ", ".join(os.path.basename(p) for p in reference) + ")"
+        optimised = []
+    elif optimised:
         # the library itself (libopenblasp-r0.3.21.so) rather than the libblas.so.3 beside it
         provider = next((os.path.basename(p) for p in optimised if _OPTIMISED_BLAS.search(os.path.basename(p))), optimised[0])
     elif libraries:
-        provider = "reference BLAS " + ", ".join(sorted(libraries)) if any("/blas/" in p for p in libraries) \
-            else "unrecognised BLAS " + ", ".join(sorted(libraries))
+        provider = "unrecognised BLAS (" + ", ".join(os.path.basename(p) for p in sorted(libraries)) + ")"
     elif built_in and _OPTIMISED_BLAS.search(built_in):
         provider = built_in + " (built in)"
         optimised = [built_in]
