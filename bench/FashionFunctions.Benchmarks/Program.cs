@@ -6,7 +6,7 @@ using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Training;
 using Spectre.Console;
 
-// Usage: fashion-bench [--epochs N] [--out FILE] [--no-peers] [--serving-only]
+// Usage: fashion-bench [--epochs N] [--out FILE] [--no-peers] [--serving-only | --training-only]
 //        fashion-bench --step-budget   |   fashion-bench --simulate-sweeps [options]
 if (args is ["--serving-child", .. var childArgs])
 {
@@ -20,7 +20,7 @@ if (args.Contains(SweepScaleReport.Flag))
 
 int epochs = 3;
 string output = Path.Combine("bench", "results", "benchmark.json");
-bool peers = true, servingOnly = false, budgetOnly = false;
+bool peers = true, servingOnly = false, trainingOnly = false, budgetOnly = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -29,6 +29,7 @@ for (int i = 0; i < args.Length; i++)
         case "--out": output = args[++i]; break;
         case "--no-peers": peers = false; break;
         case "--serving-only": servingOnly = true; break;
+        case "--training-only": trainingOnly = true; break;
         case "--step-budget": budgetOnly = true; break;
         default: Console.Error.WriteLine($"fashion-bench: unknown argument {args[i]}"); return 2;
     }
@@ -61,8 +62,12 @@ if (budgetOnly)
     return 0;
 }
 
-TrainerRun? a = null, b = null, c = null, d = null;
+TrainerRun? a = null, b = null;
+PeerRun? c = null, d = null;
 string cNote = "skipped", dNote = "skipped";
+GemmRate? libtorchGemm = null;
+BuildConfigurationResult? buildConfigurations = null;
+string buildConfigurationsNote = "";
 StepBudgetResult? stepBudget = null;
 AccuracyOverSeeds? tenEpochs = null;
 long peakWorkingSet = 0;
@@ -84,35 +89,80 @@ if (!servingOnly)
         (d, dNote) = PythonPeer.Train("sklearn_mlp.py", data, epochs, options.Seed, peersDirectory);
     }
 
-    console.MarkupLine("(a) ten epochs, five seeds…");
-    tenEpochs = AccuracyOverSeeds.Run(dataset, options with { Epochs = 10 }, seeds: [1, 2, 3, 4, 5]);
+    console.MarkupLine($"GEMM peak: libtorch sgemm {GemmPeak.Size}², {GemmPeak.Threads} threads…");
+    libtorchGemm = GemmPeak.MeasureLibtorch();
+    console.MarkupLine("(a) from the CLI built Debug (as func start builds the app) and built Release, in turn…");
+    (buildConfigurations, buildConfigurationsNote) = BuildConfigurationEpochs.Run(data, epochs);
+
+    if (!trainingOnly)
+    {
+        console.MarkupLine("(a) ten epochs, five seeds…");
+        tenEpochs = AccuracyOverSeeds.Run(dataset, options with { Epochs = 10 }, seeds: [1, 2, 3, 4, 5]);
+    }
 }
 
-console.MarkupLine("Inference in this process…");
-var artifact = ours.ToArtifact(dataset);
-var inference = InferenceBenchmarks.Run(artifact, dataset.Test);
-await using var azurite = new FashionFunctions.Testing.AzuriteProcess();
-await azurite.InitializeAsync();
+InferenceResults? inference = null;
 CheckpointCostResult? checkpointCost = null;
-if (!servingOnly)
+ServingResults? serving = null;
+if (!trainingOnly)
 {
-    console.MarkupLine("(a) with a checkpoint written to Azurite after every epoch…");
-    checkpointCost = CheckpointCost.Run(dataset, options, azurite.ConnectionString);
+    console.MarkupLine("Inference in this process…");
+    var artifact = ours.ToArtifact(dataset);
+    inference = InferenceBenchmarks.Run(artifact, dataset.Test);
+    await using var azurite = new FashionFunctions.Testing.AzuriteProcess();
+    await azurite.InitializeAsync();
+    if (!servingOnly)
+    {
+        console.MarkupLine("(a) with a checkpoint written to Azurite after every epoch…");
+        checkpointCost = CheckpointCost.Run(dataset, options, azurite.ConnectionString);
+    }
+
+    console.MarkupLine("Serving, each case in a fresh process against Azurite…");
+    serving = await ServingBenchmarks.RunAsync(azurite.ConnectionString, artifact, ours.ToArtifact(dataset), dataset.Test);
 }
 
-console.MarkupLine("Serving, each case in a fresh process against Azurite…");
-var serving = await ServingBenchmarks.RunAsync(azurite.ConnectionString, artifact, ours.ToArtifact(dataset), dataset.Test);
-
-if (a is not null && b is not null && stepBudget is not null && tenEpochs is not null)
+double trainerFlops = GemmPeak.TrainerFlopsPerEpoch(dataset.Train.Count, options.HiddenUnits);
+GemmRate? PeerGemm(string name, PeerRun? run) => run?.SgemmGflops is { } rate
+    ? new GemmRate($"{name} {run.Version} ({run.Blas?.Provider ?? "BLAS not reported"})", GemmPeak.Size, Environment.ProcessorCount, rate)
+    : null;
+var gemmRates = new[] { libtorchGemm, PeerGemm("PyTorch", c), PeerGemm("numpy under scikit-learn", d) }.OfType<GemmRate>().ToList();
+var gemmPeak = gemmRates.MaxBy(r => r.Gflops);
+if (a is not null && b is not null && stepBudget is not null)
 {
-    string Ratio(TrainerRun? other) => other is null ? "–" : $"{other.MedianEpochSeconds / a.MedianEpochSeconds:F1}×";
+    double PeerRatio(PeerRun run) => run.Run.MedianEpochSeconds / a.MedianEpochSeconds;
+    string Ratio(TrainerRun other) => $"{other.MedianEpochSeconds / a.MedianEpochSeconds:F1}×";
+    string PeerCell(PeerRun? run) => run is null ? "–" : run.RatioRefusal(libtorchGemm) is { } refusal ? Markup.Escape(refusal) : $"{PeerRatio(run):F1}×";
     var training = new Table().AddColumns("trainer", "median s/epoch", "test accuracy", "vs (a)");
     training.AddRow("(a) FashionFunctions (fused Adam)", $"{a.MedianEpochSeconds:F3}", $"{a.TestAccuracy:F4}", "1.0×");
     training.AddRow("(b) TorchSharp autograd + optim.Adam", $"{b.MedianEpochSeconds:F3}", $"{b.TestAccuracy:F4}", Ratio(b));
-    training.AddRow($"(c) PyTorch {Markup.Escape(cNote)}", c is null ? "–" : $"{c.MedianEpochSeconds:F3}", c is null ? "–" : $"{c.TestAccuracy:F4}", Ratio(c));
-    training.AddRow($"(d) scikit-learn {Markup.Escape(dNote)}", d is null ? "–" : $"{d.MedianEpochSeconds:F3}", d is null ? "–" : $"{d.TestAccuracy:F4}", Ratio(d));
+    training.AddRow($"(c) PyTorch {Markup.Escape(cNote)}", c is null ? "–" : $"{c.Run.MedianEpochSeconds:F3}", c is null ? "–" : $"{c.Run.TestAccuracy:F4}", PeerCell(c));
+    training.AddRow($"(d) scikit-learn {Markup.Escape(dNote)}", d is null ? "–" : $"{d.Run.MedianEpochSeconds:F3}", d is null ? "–" : $"{d.Run.TestAccuracy:F4}", PeerCell(d));
     console.Write(training);
-    console.MarkupLine("Targets: (b) ≥ 3× and PyTorch ≥ 20× the time of (a); ≤ 0.45 s per epoch on Intel, ≤ 0.7 s on AMD.");
+    console.MarkupLine("Targets: (b) ≥ 3× and PyTorch ≥ 20× the time of (a); ≤ 0.45 s per epoch on Intel, ≤ 0.7 s on AMD. "
+        + "A peer gets no ratio unless it multiplies with an optimised BLAS (scripts/bench.sh installs OpenBLAS).");
+    foreach (var rate in gemmRates)
+    {
+        console.MarkupLine($"GEMM: {Markup.Escape(rate.Library)}: sgemm {rate.Size}×{rate.Size}, {rate.Threads} threads, {rate.Gflops:F1} GFLOP/s.");
+    }
+
+    if (gemmPeak is not null)
+    {
+        double trainerRate = trainerFlops / a.MedianEpochSeconds / 1e9;
+        console.MarkupLine($"[bold]GEMM peak of this machine[/] (the best above): {gemmPeak.Gflops:F1} GFLOP/s. (a) does {trainerFlops / 1e9:F1} GFLOP of matrix products an epoch "
+            + $"(first layer forward and weight gradient, output layer all three): {trainerRate:F1} GFLOP/s at its median epoch, [bold]{trainerRate / gemmPeak.Gflops:P0} of the peak[/].");
+    }
+
+    if (buildConfigurations is { } builds)
+    {
+        console.MarkupLine($"(a) through the CLI, {builds.RunsPerConfiguration} runs of {builds.EpochsPerRun} epochs per build, first epochs left out: "
+            + $"Debug {builds.DebugMedianSeconds:F3} s/epoch, Release {builds.ReleaseMedianSeconds:F3} s/epoch, [bold]Debug/Release {builds.DebugOverRelease:F2}[/] "
+            + $"(target ≤ {BuildConfigurationEpochs.Target:F1}: {(builds.DebugOverRelease <= BuildConfigurationEpochs.Target ? "met" : "NOT met")}).");
+    }
+    else
+    {
+        console.MarkupLine($"(a) Debug build against Release: {Markup.Escape(buildConfigurationsNote)}");
+    }
+
     console.Write(BudgetTable(stepBudget));
     if (checkpointCost is { } cost)
     {
@@ -121,8 +171,17 @@ if (a is not null && b is not null && stepBudget is not null && tenEpochs is not
             + $"{cost.ShareAtInterval(new FashionFunctions.Core.Jobs.JobLifecycleOptions().CheckpointInterval):P1} at the default interval (budget 5%; the job record's per-epoch update not included).");
     }
 
-    console.MarkupLine($"(a) after 10 epochs, seeds {string.Join(", ", tenEpochs.Seeds)}: test accuracy {string.Join(", ", tenEpochs.Accuracies.Select(x => x.ToString("F4")))}; "
-        + $"mean {tenEpochs.Mean:F4}, standard deviation {tenEpochs.StandardDeviation:F4} (target ≥ 0.875).");
+    if (tenEpochs is not null)
+    {
+        console.MarkupLine($"(a) after 10 epochs, seeds {string.Join(", ", tenEpochs.Seeds)}: test accuracy {string.Join(", ", tenEpochs.Accuracies.Select(x => x.ToString("F4")))}; "
+            + $"mean {tenEpochs.Mean:F4}, standard deviation {tenEpochs.StandardDeviation:F4} (target ≥ 0.875).");
+    }
+}
+
+if (inference is null || serving is null)
+{
+    WriteResults();
+    return 0;
 }
 
 var inferenceTable = new Table().AddColumns("inference in one process", "measured", "target");
@@ -169,35 +228,58 @@ foreach (var cost in serving.Requests)
 console.Write(costs);
 console.MarkupLine("Target: a request at any limit ≤ 1 s CPU and ≤ 256 MiB (peak of the whole process, runtime included).");
 
-var results = new
-{
-    machine,
-    epochs,
-    batchSize = options.BatchSize,
-    seed = options.Seed,
-    training = a is null || b is null ? null : new
-    {
-        ours = a,
-        autogradLoop = b,
-        pytorch = c,
-        pytorchVersion = cNote,
-        sklearn = d,
-        sklearnVersion = dNote,
-        ratios = new
-        {
-            autogradOverOurs = b.MedianEpochSeconds / a.MedianEpochSeconds,
-            pytorchOverOurs = c is null ? (double?)null : c.MedianEpochSeconds / a.MedianEpochSeconds,
-            sklearnOverOurs = d is null ? (double?)null : d.MedianEpochSeconds / a.MedianEpochSeconds,
-        },
-        stepBudget,
-        tenEpochs,
-        checkpointCost,
-    },
-    inference,
-    serving,
-    peakWorkingSetBytesWhileTraining = peakWorkingSet,
-};
-Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-File.WriteAllText(output, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
-console.MarkupLine($"Results written to {Markup.Escape(Path.GetFullPath(output))}");
+WriteResults();
 return 0;
+
+void WriteResults()
+{
+    double? PeerRatio(PeerRun? run) => run is null || run.RatioRefusal(libtorchGemm) is not null ? null : run.Run.MedianEpochSeconds / a!.MedianEpochSeconds;
+    var results = new
+    {
+        machine,
+        epochs,
+        batchSize = options.BatchSize,
+        seed = options.Seed,
+        training = a is null || b is null ? null : new
+        {
+            ours = a,
+            autogradLoop = b,
+            pytorch = c,
+            pytorchVersion = cNote,
+            sklearn = d,
+            sklearnVersion = dNote,
+            ratios = new
+            {
+                autogradOverOurs = b.MedianEpochSeconds / a.MedianEpochSeconds,
+                pytorchOverOurs = PeerRatio(c),
+                sklearnOverOurs = PeerRatio(d),
+            },
+            gemm = new
+            {
+                rates = gemmRates,
+                peakGflops = gemmPeak?.Gflops,
+                trainerGflopPerEpoch = trainerFlops / 1e9,
+                trainerShareOfPeak = gemmPeak is null ? (double?)null : trainerFlops / a.MedianEpochSeconds / 1e9 / gemmPeak.Gflops,
+            },
+            debugBuildAgainstRelease = buildConfigurations is null ? null : new
+            {
+                buildConfigurations.EpochsPerRun,
+                buildConfigurations.RunsPerConfiguration,
+                buildConfigurations.DebugEpochSeconds,
+                buildConfigurations.ReleaseEpochSeconds,
+                buildConfigurations.DebugMedianSeconds,
+                buildConfigurations.ReleaseMedianSeconds,
+                buildConfigurations.DebugOverRelease,
+            },
+            stepBudget,
+            tenEpochs,
+            checkpointCost,
+        },
+        inference,
+        serving,
+        peakWorkingSetBytesWhileTraining = peakWorkingSet,
+    };
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+    File.WriteAllText(output, JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+    console.MarkupLine($"Results written to {Markup.Escape(Path.GetFullPath(output))}");
+}

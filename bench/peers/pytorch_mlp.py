@@ -37,5 +37,11 @@ for _ in range(args.epochs):
 
 with torch.no_grad():
     accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
+# After training, untimed: which BLAS the products ran on, and its large-product rate on the same threads.
+a, b = torch.rand(2048, 2048), torch.rand(2048, 2048)
+gflops = fashion_mnist.sgemm_gflops(lambda: torch.mm(a, b))
+built_in = next((line.split("=", 1)[1].rstrip(",") for line in torch.__config__.show().split()
+                 if line.startswith("BLAS_INFO=")), None)
 print(json.dumps({"epochSeconds": epoch_seconds, "testAccuracy": accuracy,
-                  "version": torch.__version__, "threads": torch.get_num_threads()}))
+                  "version": torch.__version__, "threads": torch.get_num_threads(),
+                  "blas": fashion_mnist.blas_in_use(built_in), "sgemmGflops": gflops}))

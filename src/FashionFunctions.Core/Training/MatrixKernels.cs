@@ -6,9 +6,9 @@ namespace FashionFunctions.Core.Training;
 /// The trainer's two large products for its fixed shapes — a batch of 784-pixel rows against a slice of the first
 /// layer — register-blocked with 512-bit vectors where the CPU has them and 256-bit ones otherwise. At batch 32
 /// they beat a library GEMM called from the same thread: nothing is packed or dispatched, and every operand fits
-/// in L2 (bench/README.md links the measurements). Both sum each output over the depth in a
-/// fixed order, so results do not depend on the thread that runs them. (Marking them AggressiveOptimization
-/// shortened a process's first epoch but slowed every later one by about a third: tiered compilation stays.)
+/// in L2 (bench/trainer-notes.md has the measurements). Both sum each output over the depth in a fixed order, so
+/// results do not depend on the thread that runs them. They are not marked AggressiveOptimization: that shortened
+/// a process's first epoch but slowed every later one, so tiered compilation stays.
 /// </summary>
 internal static unsafe class MatrixKernels
 {
