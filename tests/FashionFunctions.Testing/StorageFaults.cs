@@ -134,8 +134,8 @@ internal sealed class SyntheticResponse(int status, string clientRequestId) : Re
     }
 }
 
-/// <summary>Holds matching requests until the client gives up on them (its network timeout cancels them): a
-/// service that hangs.</summary>
+/// <summary>Holds matching requests until the client gives up on them (its network timeout cancels them, so add it
+/// at <c>HttpPipelinePosition.BeforeTransport</c>): a service that hangs.</summary>
 public sealed class HangPolicy(Func<HttpMessage, bool> applies) : HttpPipelinePolicy
 {
     private int hung;

@@ -57,7 +57,7 @@ internal sealed class EpochWriter(JobClaim claim, CheckpointStore checkpoints, J
         {
             checkpoints.DeleteAsync(blob, cancellationToken).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested) // a storage timeout is a cancellation too
         {
             logger.LogWarning(e, "Job {JobId}: superseded checkpoint {Checkpoint} not deleted", claim.Job.Id, blob);
         }
