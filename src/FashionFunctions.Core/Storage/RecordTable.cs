@@ -28,8 +28,6 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
     private static readonly JsonSerializerOptions RecordJson = new(ModelJson.Options) { WriteIndented = false };
     private volatile bool created;
 
-    public TableClient Table => table;
-
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {
         if (!created)
