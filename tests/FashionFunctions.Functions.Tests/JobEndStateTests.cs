@@ -49,7 +49,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
 
         foreach (int delivery in new[] { 1, 3 })
         {
-            string id = await SubmitAsync(ThreeEpochs);
+            string id = await CreateAsync(ThreeEpochs);
             var outcome = await instance.GetRequiredService<TrainingJobRunner>().RunAsync(new TrainingJobMessage(id).ToJson(), delivery, 3, CancellationToken.None);
 
             Assert.Equal(JobOutcome.Succeeded, outcome);
@@ -77,7 +77,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
             return model;
         });
         await using var instance = app.NewInstance(s => s.AddAzureClients(b => b.ConfigureDefaults(o => o.AddPolicy(hold, HttpPipelinePosition.PerRetry))));
-        string id = await SubmitAsync(ThreeEpochs);
+        string id = await CreateAsync(ThreeEpochs);
         var run = Task.Run(() => instance.GetRequiredService<TrainingJobRunner>().RunAsync(new TrainingJobMessage(id).ToJson(), 1, 3, CancellationToken.None));
 
         await writingModel.Task.WaitAsync(TimeSpan.FromMinutes(2));
@@ -97,7 +97,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
     public async Task A_cancel_before_the_publish_fence_stops_the_run_and_nothing_is_listed_or_current()
     {
         // Hold the run's fence write (the one that sets "publishing") on its way to the table, and cancel meanwhile.
-        string id = await SubmitAsync(ThreeEpochs);
+        string id = await CreateAsync(ThreeEpochs);
         var fenceSent = new TaskCompletionSource();
         var hold = new DelayPolicy(TimeSpan.FromSeconds(3), m =>
         {
@@ -180,7 +180,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
     [Fact]
     public async Task A_host_shutting_down_on_the_last_delivery_hands_the_job_over_without_using_an_attempt()
     {
-        string id = await SubmitAsync(LongJob);
+        string id = await CreateAsync(LongJob);
         await Jobs.ReceiveAsync(app, id); // the submit's message, in flight
         using var shutdown = new CancellationTokenSource();
         var run = Task.Run(() => app.Get<TrainingJobRunner>().RunAsync(new TrainingJobMessage(id).ToJson(), 3, 3, shutdown.Token));
@@ -204,7 +204,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
     public async Task Cancelled_failed_and_taken_over_runs_leave_no_checkpoint_but_the_one_their_record_names()
     {
         // Cancelled mid-run: none left.
-        string cancelled = await SubmitAsync(LongJob);
+        string cancelled = await CreateAsync(LongJob);
         var run = Task.Run(() => app.Get<TrainingJobRunner>().RunAsync(new TrainingJobMessage(cancelled).ToJson(), 1, 3, CancellationToken.None));
         await WaitForAsync(cancelled, j => j.Epoch >= 3);
         Assert.Single(await app.Get<CheckpointStore>().ListAsync(cancelled)); // each epoch's checkpoint supersedes the last
@@ -213,7 +213,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
         Assert.Empty(await app.Get<CheckpointStore>().ListAsync(cancelled));
 
         // Taken over mid-run: only the checkpoint the record names stays, for the run that resumes from it.
-        string takenOver = await SubmitAsync(LongJob);
+        string takenOver = await CreateAsync(LongJob);
         run = Task.Run(() => app.Get<TrainingJobRunner>().RunAsync(new TrainingJobMessage(takenOver).ToJson(), 1, 3, CancellationToken.None));
         await WaitForAsync(takenOver, j => j.Epoch >= 2);
         await app.Get<TableJobStore>().UpdateAsync(takenOver, s => s.Record with { RunToken = "another-run" });
@@ -237,7 +237,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
             o.AddPolicy(lose, HttpPipelinePosition.PerRetry);
         })));
 
-        string queued = await SubmitAsync(ThreeEpochs);
+        string queued = await CreateAsync(ThreeEpochs);
         var cancelled = await instance.GetRequiredService<TrainingJobService>().CancelAsync(queued);
         Assert.Equal(1, lose.Lost);
         Assert.Equal(TrainingJobStatus.Cancelled, cancelled.Status);
@@ -248,7 +248,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
             o.Retry.Delay = TimeSpan.FromMilliseconds(10);
             o.AddPolicy(lose2, HttpPipelinePosition.PerRetry);
         })));
-        string id = await SubmitAsync(ThreeEpochs);
+        string id = await CreateAsync(ThreeEpochs);
         var outcome = await claimer.GetRequiredService<TrainingJobRunner>().RunAsync(new TrainingJobMessage(id).ToJson(), 1, 3, CancellationToken.None);
         Assert.Equal(1, lose2.Lost);
         Assert.Equal(JobOutcome.Succeeded, outcome);
@@ -265,13 +265,13 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
             o.AddPolicy(new FailingPolicy(m => m.Request.Uri.Path.Contains("/training-jobs/messages")), HttpPipelinePosition.PerRetry);
         })));
         var request = new TrainingJobRequest { Epochs = 1, TrainLimit = 3000, Seed = 8 };
-        await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => broken.GetRequiredService<TrainingJobService>().SubmitAsync(request, key));
+        await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => broken.GetRequiredService<TrainingJobService>().CreateAsync(request, key));
         await Task.Delay(new JobLifecycleOptions().EnqueueGrace + TimeSpan.FromSeconds(1));
         await using var other = app.NewInstance();
 
         var replays = await Task.WhenAll(
-            Task.Run(() => app.Get<TrainingJobService>().SubmitAsync(request, key)),
-            Task.Run(() => other.GetRequiredService<TrainingJobService>().SubmitAsync(request, key)));
+            Task.Run(() => app.Get<TrainingJobService>().CreateAsync(request, key)),
+            Task.Run(() => other.GetRequiredService<TrainingJobService>().CreateAsync(request, key)));
 
         Assert.Equal(replays[0].Job.Id, replays[1].Job.Id);
         Assert.Equal(1, await Jobs.MessagesForAsync(app, replays[0].Job.Id));
@@ -282,8 +282,8 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
     [InlineData("/api/sweeps")]
     public async Task A_page_token_this_listing_did_not_issue_is_refused_with_400(string listing)
     {
-        await SubmitAsync(ThreeEpochs);
-        await SubmitAsync(ThreeEpochs);
+        await CreateAsync(ThreeEpochs);
+        await CreateAsync(ThreeEpochs);
         await OnePointSweepAsync();
         await OnePointSweepAsync();
         var first = await app.SendAsync("GET", listing + "?limit=1");
@@ -312,7 +312,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
     [Fact]
     public async Task A_live_run_is_not_taken_over_by_an_instance_whose_clock_is_five_minutes_ahead_but_a_dead_one_is()
     {
-        string id = await SubmitAsync(LongJob);
+        string id = await CreateAsync(LongJob);
         var run = Task.Run(() => app.Get<TrainingJobRunner>().RunAsync(new TrainingJobMessage(id).ToJson(), 1, 3, CancellationToken.None));
         await WaitForAsync(id, j => j.Epoch >= 1);
         await using var ahead = app.NewInstance(s => s.AddSingleton<TimeProvider>(new SkewedTimeProvider(TimeSpan.FromMinutes(5))));
@@ -324,7 +324,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
         Assert.Equal(JobOutcome.Cancelled, await run.WaitAsync(TimeSpan.FromMinutes(1)));
 
         // A run that died: lapsed on the service's clock, whatever the reader's says.
-        string dead = await SubmitAsync(ThreeEpochs);
+        string dead = await CreateAsync(ThreeEpochs);
         await ClaimAsDeadRunAsync(dead, attempts: 1);
         await using var behind = app.NewInstance(s => s.AddSingleton<TimeProvider>(new SkewedTimeProvider(TimeSpan.FromMinutes(-5))));
         Assert.Equal(JobOutcome.Deferred, await behind.GetRequiredService<TrainingJobRunner>().RunAsync(new TrainingJobMessage(dead).ToJson(), 1, 3, CancellationToken.None));
@@ -338,7 +338,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
     [Fact]
     public async Task The_poison_handler_fails_a_job_whose_runs_all_died_but_not_one_a_live_run_holds()
     {
-        string id = await SubmitAsync(ThreeEpochs);
+        string id = await CreateAsync(ThreeEpochs);
         await ClaimAsDeadRunAsync(id, attempts: 3);
         var recorder = app.Get<PoisonedJobRecorder>();
         string message = new TrainingJobMessage(id).ToJson();
@@ -369,8 +369,8 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
         return System.Text.Encoding.UTF8.GetString(body.ToArray());
     }
 
-    private async Task<string> SubmitAsync(string json) =>
-        (await Jobs.SubmitAsync(app, json)).Json.GetProperty("id").GetString()!;
+    private async Task<string> CreateAsync(string json) =>
+        (await Jobs.CreateAsync(app, json)).Json.GetProperty("id").GetString()!;
 
     private async Task<(string SweepId, string JobId)> OnePointSweepAsync()
     {

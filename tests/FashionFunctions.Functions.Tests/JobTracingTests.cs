@@ -24,7 +24,7 @@ public class JobTracingTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         // The caller's trace context, as a browser or an upstream service sends it.
         var submitTrace = ActivityTraceId.CreateRandom();
         var headers = new Dictionary<string, string> { ["traceparent"] = $"00-{submitTrace.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01" };
-        string id = (await Jobs.SubmitAsync(app, """{"epochs": 2, "trainLimit": 6000, "seed": 3}""", headers)).Json.GetProperty("id").GetString()!;
+        string id = (await Jobs.CreateAsync(app, """{"epochs": 2, "trainLimit": 6000, "seed": 3}""", headers)).Json.GetProperty("id").GetString()!;
 
         var message = await Jobs.ReceiveAsync(app, id);
         string? traceParent = JsonDocument.Parse(message.Body.ToString()).RootElement.GetProperty("traceParent").GetString();

@@ -37,9 +37,9 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
         var delay = new DelayPolicy(TimeSpan.FromSeconds(7), m => m.Request.Uri.Path.Contains("batch") && Interlocked.Increment(ref transactions) == 1);
         await using var slowInstance = app.NewInstance(s => s.AddAzureClients(b => b.ConfigureDefaults(o => o.AddPolicy(delay, HttpPipelinePosition.PerCall))));
 
-        var slow = slowInstance.GetRequiredService<TrainingJobService>().SubmitAsync(new TrainingJobRequest { Epochs = 1, TrainLimit = 6000 }, key);
+        var slow = slowInstance.GetRequiredService<TrainingJobService>().CreateAsync(new TrainingJobRequest { Epochs = 1, TrainLimit = 6000 }, key);
         await Task.Delay(500);
-        var fast = await app.Get<TrainingJobService>().SubmitAsync(new TrainingJobRequest { Epochs = 1, TrainLimit = 6000 }, key);
+        var fast = await app.Get<TrainingJobService>().CreateAsync(new TrainingJobRequest { Epochs = 1, TrainLimit = 6000 }, key);
         var (slowJob, slowCreated) = await slow;
 
         Assert.Equal(1, delay.Delayed);
@@ -61,13 +61,13 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
             o.AddPolicy(queueDown, HttpPipelinePosition.PerRetry);
         })));
         var request = new TrainingJobRequest { Epochs = 1, TrainLimit = 6000, Seed = 3 };
-        await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => broken.GetRequiredService<TrainingJobService>().SubmitAsync(request, key));
+        await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => broken.GetRequiredService<TrainingJobService>().CreateAsync(request, key));
 
         var jobId = (await app.Get<TableJobStore>().GetKeyAsync(key))!.RecordId;
         Assert.Equal(0, await Jobs.MessagesForAsync(app, jobId));
 
         app.Time.Advance(TimeSpan.FromSeconds(11)); // past the grace a replay gives the first submit
-        var replay = await Jobs.SubmitAsync(app, """{"epochs": 1, "trainLimit": 6000, "seed": 3}""", new Dictionary<string, string> { [FashionFunctions.Functions.Http.IdempotencyKeyHeader.Name] = key });
+        var replay = await Jobs.CreateAsync(app, """{"epochs": 1, "trainLimit": 6000, "seed": 3}""", new Dictionary<string, string> { [FashionFunctions.Functions.Http.IdempotencyKeyHeader.Name] = key });
         Assert.Equal(202, replay.Status);
         Assert.Equal(jobId, replay.Json.GetProperty("id").GetString());
         Assert.Equal(1, await Jobs.MessagesForAsync(app, jobId));
@@ -79,7 +79,7 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
     [Fact]
     public async Task Two_runners_given_the_same_message_train_once()
     {
-        string id = await SubmitAsync();
+        string id = await CreateAsync();
         var message = await Jobs.ReceiveAsync(app, id);
         await using var secondInstance = app.NewInstance();
         var runners = new[] { app.Get<TrainingJobRunner>(), secondInstance.GetRequiredService<TrainingJobRunner>() };
@@ -98,7 +98,7 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
     [Fact]
     public async Task A_run_that_lost_its_claim_stops_without_publishing()
     {
-        string id = await SubmitAsync("""{"epochs": 40, "trainLimit": 6000, "seed": 3}""");
+        string id = await CreateAsync("""{"epochs": 40, "trainLimit": 6000, "seed": 3}""");
         var message = await Jobs.ReceiveAsync(app, id);
         var run = Task.Run(() => app.Get<TrainingJobRunner>().RunAsync(message.Body.ToString(), 1, 3, CancellationToken.None));
         await WaitForAsync(id, j => j.Epoch >= 1);
@@ -118,7 +118,7 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
     [Fact]
     public async Task A_running_job_is_cancelled_at_its_next_heartbeat()
     {
-        string id = await SubmitAsync("""{"epochs": 40, "trainLimit": 6000, "seed": 3}""");
+        string id = await CreateAsync("""{"epochs": 40, "trainLimit": 6000, "seed": 3}""");
         var message = await Jobs.ReceiveAsync(app, id);
         var run = Task.Run(() => app.Get<TrainingJobRunner>().RunAsync(message.Body.ToString(), 1, 3, CancellationToken.None));
         await WaitForAsync(id, j => j.Epoch >= 1);
@@ -145,7 +145,7 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
         })));
         const string options = """{"epochs": 2, "trainLimit": 6000, "seed": 11}""";
 
-        var (flakyJob, _) = await flaky.GetRequiredService<TrainingJobService>().SubmitAsync(new TrainingJobRequest { Epochs = 2, TrainLimit = 6000, Seed = 11 }, "flaky-" + Guid.NewGuid());
+        var (flakyJob, _) = await flaky.GetRequiredService<TrainingJobService>().CreateAsync(new TrainingJobRequest { Epochs = 2, TrainLimit = 6000, Seed = 11 }, "flaky-" + Guid.NewGuid());
         await Jobs.DeliverUntilHandledAsync(app, flakyJob.Id, maxDeliveries: 5, instance: flaky);
         var reference = await Jobs.TrainAsync(app, options);
 
@@ -168,7 +168,7 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
             app.Get<TableJobStore>(), app.Get<BlobModelRegistry>(), app.Get<CheckpointStore>(), app.Get<TrainingJobQueue>(),
             () => new SeedingDatasetSource(new BlobDatasetSource(datasets), new DatasetBlobSeeder(datasets, NullLogger<DatasetBlobSeeder>.Instance), () => new HttpDatasetSource(http, mirror.BaseUri, cache)),
             app.Get<JobLifecycleOptions>(), app.Time, NullLogger<TrainingJobRunner>.Instance);
-        string id = await SubmitAsync();
+        string id = await CreateAsync();
         string message = new TrainingJobMessage(id).ToJson();
 
         await Assert.ThrowsAsync<HttpRequestException>(() => runner.RunAsync(message, 1, 3, CancellationToken.None));
@@ -184,8 +184,8 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
         Directory.Delete(cache, recursive: true);
     }
 
-    private async Task<string> SubmitAsync(string json = Jobs.QuickJob) =>
-        (await Jobs.SubmitAsync(app, json)).Json.GetProperty("id").GetString()!;
+    private async Task<string> CreateAsync(string json = Jobs.QuickJob) =>
+        (await Jobs.CreateAsync(app, json)).Json.GetProperty("id").GetString()!;
 
     private async Task WaitForAsync(string id, Func<TrainingJob, bool> condition)
     {

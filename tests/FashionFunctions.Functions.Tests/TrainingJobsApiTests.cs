@@ -15,7 +15,7 @@ public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp
     [InlineData("""{"epoch": 3}""", "epoch")]
     public async Task Out_of_range_or_unknown_fields_are_400_naming_the_field(string json, string field)
     {
-        var answer = await Jobs.SubmitAsync(app, json);
+        var answer = await Jobs.CreateAsync(app, json);
         answer.AssertProblem(400);
         Assert.Equal(field, answer.Json.GetProperty("field").GetString());
         Assert.Contains(field, answer.Json.GetProperty("detail").GetString());
@@ -24,17 +24,17 @@ public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp
     [Fact]
     public async Task Malformed_json_is_400_and_a_non_json_body_is_415()
     {
-        (await Jobs.SubmitAsync(app, """{"epochs": """)).AssertProblem(400);
+        (await Jobs.CreateAsync(app, """{"epochs": """)).AssertProblem(400);
 
         var request = HttpCall.Request(app.Services, "POST", "/api/training-jobs", body: "epochs=3"u8.ToArray(), contentType: "application/x-www-form-urlencoded");
-        (await HttpCall.AnswerAsync(request, app.Create<TrainingJobsApi>().SubmitAsync(request, CancellationToken.None))).AssertProblem(415);
+        (await HttpCall.AnswerAsync(request, app.Create<TrainingJobsApi>().CreateAsync(request, CancellationToken.None))).AssertProblem(415);
     }
 
     [Fact]
     public async Task An_empty_body_takes_the_keras_defaults()
     {
         var request = HttpCall.Request(app.Services, "POST", "/api/training-jobs");
-        var answer = await HttpCall.AnswerAsync(request, app.Create<TrainingJobsApi>().SubmitAsync(request, CancellationToken.None));
+        var answer = await HttpCall.AnswerAsync(request, app.Create<TrainingJobsApi>().CreateAsync(request, CancellationToken.None));
         Assert.Equal(202, answer.Status);
         var options = answer.Json.GetProperty("options");
         Assert.Equal(10, options.GetProperty("epochs").GetInt32());
@@ -47,13 +47,13 @@ public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp
     public async Task An_overlong_idempotency_key_is_400()
     {
         var headers = new Dictionary<string, string> { [FashionFunctions.Functions.Http.IdempotencyKeyHeader.Name] = new string('k', 201) };
-        (await Jobs.SubmitAsync(app, headers: headers)).AssertProblem(400);
+        (await Jobs.CreateAsync(app, headers: headers)).AssertProblem(400);
     }
 
     [Fact]
     public async Task A_job_can_be_read_back_and_an_unknown_one_is_404()
     {
-        string id = (await Jobs.SubmitAsync(app)).Json.GetProperty("id").GetString()!;
+        string id = (await Jobs.CreateAsync(app)).Json.GetProperty("id").GetString()!;
         var get = HttpCall.Request(app.Services, "GET", $"/api/training-jobs/{id}");
         var answer = await HttpCall.AnswerAsync(get, app.Create<TrainingJobsApi>().GetAsync(get, id, CancellationToken.None));
         Assert.Equal(200, answer.Status);
@@ -73,7 +73,7 @@ public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp
         for (int i = 0; i < 5; i++)
         {
             app.Time.Advance(TimeSpan.FromSeconds(1)); // ids begin with their creation time
-            ids.Add((await Jobs.SubmitAsync(app)).Json.GetProperty("id").GetString()!);
+            ids.Add((await Jobs.CreateAsync(app)).Json.GetProperty("id").GetString()!);
         }
 
         var listed = new List<string?>();
@@ -100,7 +100,7 @@ public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp
     [Fact]
     public async Task A_queued_job_can_be_cancelled_and_its_message_then_does_nothing()
     {
-        string id = (await Jobs.SubmitAsync(app)).Json.GetProperty("id").GetString()!;
+        string id = (await Jobs.CreateAsync(app)).Json.GetProperty("id").GetString()!;
 
         var answer = await CancelAsync(id);
         Assert.Equal(200, answer.Status);
@@ -129,7 +129,7 @@ public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp
     [Fact]
     public async Task Events_stream_the_record_at_every_change_until_the_job_finishes()
     {
-        string id = (await Jobs.SubmitAsync(app, """{"epochs": 3, "trainLimit": 6000, "seed": 5}""")).Json.GetProperty("id").GetString()!;
+        string id = (await Jobs.CreateAsync(app, """{"epochs": 3, "trainLimit": 6000, "seed": 5}""")).Json.GetProperty("id").GetString()!;
         var request = HttpCall.Request(app.Services, "GET", $"/api/training-jobs/{id}/events");
         var streaming = HttpCall.AnswerAsync(request, app.Create<TrainingJobsApi>().EventsAsync(request, id, CancellationToken.None));
         await Task.Delay(300);

@@ -14,7 +14,7 @@ public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     [Fact]
     public async Task A_submitted_job_is_queued_base64_encoded_as_the_trigger_decodes_it()
     {
-        var answer = await Jobs.SubmitAsync(app);
+        var answer = await Jobs.CreateAsync(app);
         Assert.Equal(202, answer.Status);
         string id = answer.Json.GetProperty("id").GetString()!;
         Assert.Equal("queued", answer.Json.GetProperty("status").GetString());
@@ -110,7 +110,7 @@ public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     public async Task A_job_whose_training_fails_for_good_is_marked_failed_with_the_reason()
     {
         // Options that pass the API's validation can still be refused by the trainer: a record edited in storage.
-        var answer = await Jobs.SubmitAsync(app);
+        var answer = await Jobs.CreateAsync(app);
         string id = answer.Json.GetProperty("id").GetString()!;
         var store = app.Get<TableJobStore>();
         await store.UpdateAsync(id, s => s.Record with { Options = s.Record.Options with { BatchSize = 0 } });
@@ -127,10 +127,10 @@ public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     public async Task The_same_idempotency_key_returns_the_same_job_and_enqueues_once()
     {
         var headers = new Dictionary<string, string> { [FashionFunctions.Functions.Http.IdempotencyKeyHeader.Name] = "order-" + Guid.NewGuid() };
-        var first = await Jobs.SubmitAsync(app, headers: headers);
+        var first = await Jobs.CreateAsync(app, headers: headers);
         string id = first.Json.GetProperty("id").GetString()!;
         Assert.Equal(1, await Jobs.MessagesForAsync(app, id));
-        var second = await Jobs.SubmitAsync(app, headers: headers);
+        var second = await Jobs.CreateAsync(app, headers: headers);
 
         Assert.Equal(202, second.Status);
         Assert.Equal(id, second.Json.GetProperty("id").GetString());
@@ -142,10 +142,10 @@ public class TrainingQueueTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     public async Task The_same_idempotency_key_with_a_different_body_is_422()
     {
         var headers = new Dictionary<string, string> { [FashionFunctions.Functions.Http.IdempotencyKeyHeader.Name] = "order-" + Guid.NewGuid() };
-        Assert.Equal(202, (await Jobs.SubmitAsync(app, """{"epochs": 1, "trainLimit": 6000, "seed": 3}""", headers)).Status);
+        Assert.Equal(202, (await Jobs.CreateAsync(app, """{"epochs": 1, "trainLimit": 6000, "seed": 3}""", headers)).Status);
 
         // The same request spelled differently is the same request.
-        Assert.Equal(202, (await Jobs.SubmitAsync(app, """{ "seed": 3, "trainLimit": 6000, "epochs": 1 }""", headers)).Status);
-        (await Jobs.SubmitAsync(app, """{"epochs": 2, "trainLimit": 6000, "seed": 3}""", headers)).AssertProblem(422);
+        Assert.Equal(202, (await Jobs.CreateAsync(app, """{ "seed": 3, "trainLimit": 6000, "epochs": 1 }""", headers)).Status);
+        (await Jobs.CreateAsync(app, """{"epochs": 2, "trainLimit": 6000, "seed": 3}""", headers)).AssertProblem(422);
     }
 }

@@ -92,7 +92,7 @@ public partial class WebPageTests
         }
     }
 
-    private static async Task<HttpAnswer> GetAsync(string path, Func<Microsoft.AspNetCore.Http.HttpRequest, IActionResult> call, params (string Name, string Value)[] headers)
+    private static async Task<HttpAnswer> GetAsync(string path, Func<Microsoft.AspNetCore.Http.HttpRequest, Microsoft.AspNetCore.Http.IResult> call, params (string Name, string Value)[] headers)
     {
         var request = HttpCall.Request(Services, "GET", path, headers: headers.ToDictionary(h => h.Name, h => h.Value));
         return await HttpCall.AnswerAsync(request, Task.FromResult(call(request)));

@@ -24,7 +24,7 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     [Fact]
     public async Task A_worker_killed_after_epoch_k_is_resumed_by_a_fresh_process_from_epoch_k_plus_1_with_identical_weights()
     {
-        string id = (await Jobs.SubmitAsync(app, Options)).Json.GetProperty("id").GetString()!;
+        string id = (await Jobs.CreateAsync(app, Options)).Json.GetProperty("id").GetString()!;
         string message = (await Jobs.ReceiveAsync(app, id)).Body.ToString(); // held, as the host holds an in-flight message
 
         var killed = await RunAndKillAfterAnEpochAsync(id, message);
@@ -43,7 +43,7 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     [Fact]
     public async Task The_watchdog_re_enqueues_a_killed_run_and_another_worker_resumes_it()
     {
-        string id = (await Jobs.SubmitAsync(app, Options)).Json.GetProperty("id").GetString()!;
+        string id = (await Jobs.CreateAsync(app, Options)).Json.GetProperty("id").GetString()!;
         string message = (await Jobs.ReceiveAsync(app, id)).Body.ToString(); // stays invisible: only the watchdog can help
         var killed = await RunAndKillAfterAnEpochAsync(id, message);
 
@@ -81,7 +81,7 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     [Fact]
     public async Task A_run_killed_on_the_avx2_code_path_resumes_on_another_within_the_accuracy_tolerance()
     {
-        string id = (await Jobs.SubmitAsync(app, Options)).Json.GetProperty("id").GetString()!;
+        string id = (await Jobs.CreateAsync(app, Options)).Json.GetProperty("id").GetString()!;
         string message = (await Jobs.ReceiveAsync(app, id)).Body.ToString();
         var killed = await RunAndKillAfterAnEpochAsync(id, message, JobWorkerProcess.Avx2CodePath);
         var checkpoint = Core.Training.TrainingCheckpoint.FromBytes((await app.Get<CheckpointStore>().ReadAsync(killed.Checkpoint!))!);

@@ -7,8 +7,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.Abstractions;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Configuration;
@@ -61,7 +59,6 @@ public sealed class AppServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Warning);
         builder.Configuration.AddConfiguration(configuration);
-        builder.Services.AddMvcCore(); // the worker's ASP.NET Core integration executes MVC action results too
         builder.Services.AddFashionFunctions(builder.Configuration);
         builder.Services.AddSingleton(startupFetch);
         configure?.Invoke(builder.Services);
@@ -157,9 +154,8 @@ public sealed class AppServer : IAsyncDisposable
     private static Task ExecuteAsync(object? result, HttpContext context) => result switch
     {
         null => Task.CompletedTask,
-        IActionResult action => action.ExecuteResultAsync(new ActionContext(context, context.GetRouteData(), new ActionDescriptor())),
         IResult http => http.ExecuteAsync(context),
-        _ => throw new NotSupportedException($"The test server cannot execute a {result.GetType().Name} result."),
+        _ => throw new NotSupportedException($"{result.GetType().Name}: the app's HTTP functions return IResult (TypedResults)."),
     };
 
     private static List<HttpFunction> Discover() =>

@@ -3,9 +3,6 @@ using System.Text;
 using System.Text.Json;
 using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.Abstractions;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
@@ -81,20 +78,21 @@ public static class HttpCall
         return (form.ReadAsByteArrayAsync().GetAwaiter().GetResult(), form.Headers.ContentType!.ToString());
     }
 
-    public static async Task<HttpAnswer> AnswerAsync(HttpRequest request, Task<IActionResult> invocation)
+    public static async Task<HttpAnswer> AnswerAsync(HttpRequest request, Task<IResult> invocation)
     {
         var context = request.HttpContext;
-        IActionResult result;
+        IResult result;
         try
         {
             result = await invocation;
         }
         catch (Exception e)
         {
+            context.Response.Clear();
             result = ErrorMapping.ToResult(e, context, NullLogger.Instance);
         }
 
-        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new ActionDescriptor()));
+        await result.ExecuteAsync(context);
         context.Response.Body.Position = 0;
         string body = await new StreamReader(context.Response.Body).ReadToEndAsync();
         string? contentType = context.Response.ContentType?.Split(';')[0];

@@ -47,7 +47,7 @@ internal sealed class EnqueueCommand : AsyncCommand<EnqueueCommand.Settings>
             Seed = settings.Seed,
             Promote = !settings.NoPromote,
         };
-        var (job, _) = await service.SubmitAsync(request, idempotencyKey: null, cancellationToken);
+        var (job, _) = await service.CreateAsync(request, idempotencyKey: null, cancellationToken);
         Console.Out.WriteLine(JsonSerializer.Serialize(job, new JsonSerializerOptions(ModelJson.Options) { WriteIndented = false }));
         return 0;
     }

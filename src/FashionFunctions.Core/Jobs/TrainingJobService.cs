@@ -4,7 +4,7 @@ using FashionFunctions.Core.Storage;
 namespace FashionFunctions.Core.Jobs;
 
 /// <summary>
-/// Submits, reads, lists, cancels and enqueues training jobs. One idempotency key makes one job: the job's row and
+/// Creates, reads, lists, cancels and enqueues training jobs. One idempotency key makes one job: the job's row and
 /// the key's row are stored in one transaction, and the key is bound to the request's hash. A submit is atomic
 /// from the caller's view: a replay of a job whose message was never sent (the first submit died or its enqueue
 /// failed) sends it — once, however many replays race (the sender reserves the send first).
@@ -13,7 +13,7 @@ public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queu
 {
     private static readonly TimeSpan ReplayPoll = TimeSpan.FromMilliseconds(200);
 
-    public async Task<(TrainingJob Job, bool Created)> SubmitAsync(TrainingJobRequest request, string? idempotencyKey, CancellationToken cancellationToken = default)
+    public async Task<(TrainingJob Job, bool Created)> CreateAsync(TrainingJobRequest request, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
         var options = request.ToOptions();
         string hash = request.Hash();

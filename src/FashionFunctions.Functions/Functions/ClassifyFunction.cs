@@ -2,7 +2,6 @@ using FashionFunctions.Core.Inference;
 using FashionFunctions.Functions.Hosting;
 using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Options;
 
@@ -13,7 +12,7 @@ namespace FashionFunctions.Functions.Functions;
 public sealed class ClassifyFunction(ModelCache models, ImagePreprocessor preprocessor, DecodeGate decodes, IOptions<FashionFunctionsOptions> options)
 {
     [Function("Classify")]
-    public async Task<IActionResult> ClassifyAsync(
+    public async Task<IResult> ClassifyAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/classify")] HttpRequest request,
         CancellationToken cancellationToken)
     {
@@ -29,7 +28,7 @@ public sealed class ClassifyFunction(ModelCache models, ImagePreprocessor prepro
         var answers = classifier.Predict(input.Images)
             .Select((p, i) => ClassifyAnswer.From(p, top, explain ? Convert.ToBase64String(ModelInputImage.ToPng(input.Images[i])) : null))
             .ToList();
-        return input.IsBatch ? ApiResponses.Json(answers) : ApiResponses.Json(answers[0]);
+        return input.IsBatch ? TypedResults.Ok<object>(answers) : TypedResults.Ok<object>(answers[0]);
     }
 }
 

@@ -1,7 +1,6 @@
 using FashionFunctions.Functions.Hosting;
 using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
 namespace FashionFunctions.Functions.Functions;
@@ -17,36 +16,36 @@ public sealed class HealthFunction(ReadinessProbe probe)
     public const int RetryAfterSecondsNotReady = 10;
 
     [Function("HealthLive")]
-    public static IActionResult Live(
+    public static IResult Live(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/health/live")] HttpRequest request) =>
-        ApiResponses.Json(new { Status = "live" });
+        TypedResults.Ok(new { Status = "live" });
 
     [Function("HealthReady")]
-    public async Task<IActionResult> ReadyAsync(
+    public async Task<IResult> ReadyAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/health/ready")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var readiness = await probe.CheckAsync(cancellationToken);
         return readiness.Ready
-            ? ApiResponses.Json(new { Status = "ready", readiness.CurrentModelId })
-            : ApiResponses.Problem(StatusCodes.Status503ServiceUnavailable, "Not ready", readiness.Reason!, request.Path,
+            ? TypedResults.Ok(new { Status = "ready", readiness.CurrentModelId }) as IResult
+            : Problem.Of(request.HttpContext, StatusCodes.Status503ServiceUnavailable, "Not ready", readiness.Reason!,
                 new Dictionary<string, object?> { ["storage"] = readiness.StorageReachable ? "reachable" : "unreachable", ["currentModelId"] = readiness.CurrentModelId },
                 new Dictionary<string, string> { ["Retry-After"] = RetryAfterSecondsNotReady.ToString(System.Globalization.CultureInfo.InvariantCulture) });
     }
 
     [Function("Health")]
-    public async Task<IActionResult> CheckAsync(
+    public async Task<IResult> CheckAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/health")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var readiness = await probe.CheckAsync(cancellationToken);
-        return ApiResponses.Json(new
+        return TypedResults.Json(new
         {
             Status = readiness.StorageReachable ? "healthy" : "unhealthy",
             Storage = readiness.StorageReachable ? "reachable" : "unreachable",
             readiness.CurrentModelId,
             readiness.ModelLoaded,
             readiness.Reason,
-        }, readiness.StorageReachable ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        }, statusCode: readiness.StorageReachable ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -1,7 +1,6 @@
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
 namespace FashionFunctions.Functions.Functions;
@@ -10,13 +9,13 @@ namespace FashionFunctions.Functions.Functions;
 public sealed class ModelsApi(BlobModelRegistry registry)
 {
     [Function("ListModels")]
-    public async Task<IActionResult> ListAsync(
+    public async Task<IResult> ListAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/models")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var current = await registry.GetCurrentAsync(cancellationToken);
         var models = await registry.ListAsync(cancellationToken);
-        return ApiResponses.Json(models.Select(m => new
+        return TypedResults.Ok(models.Select(m => new
         {
             m.ModelId,
             m.CreatedAt,
@@ -27,16 +26,16 @@ public sealed class ModelsApi(BlobModelRegistry registry)
     }
 
     [Function("GetModel")]
-    public async Task<IActionResult> GetAsync(
+    public async Task<IResult> GetAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/models/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.Json(await registry.GetManifestAsync(id, cancellationToken));
+        TypedResults.Ok(await registry.GetManifestAsync(id, cancellationToken));
 
     [Function("PromoteModel")]
-    public async Task<IActionResult> PromoteAsync(
+    public async Task<IResult> PromoteAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/models/{id}/promote")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.Json(await registry.PromoteAsync(id, onlyIfNewer: false, cancellationToken));
+        TypedResults.Ok(await registry.PromoteAsync(id, onlyIfNewer: false, cancellationToken));
 }

@@ -1,7 +1,6 @@
 using FashionFunctions.Core.Sweeps;
 using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
 namespace FashionFunctions.Functions.Functions;
@@ -12,7 +11,7 @@ public sealed class SweepsApi(SweepService sweeps)
     private const int MaxRequestBytes = 64 * 1024;
 
     [Function("CreateSweep")]
-    public async Task<IActionResult> CreateAsync(
+    public async Task<IResult> CreateAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/sweeps")] HttpRequest request,
         CancellationToken cancellationToken)
     {
@@ -24,37 +23,32 @@ public sealed class SweepsApi(SweepService sweeps)
 
         var sweepRequest = RequestBody.ParseJson<SweepRequest>(body) ?? throw ApiProblemException.BadRequest("The body must be a sweep request, not null.");
         var (sweep, created) = await sweeps.CreateAsync(sweepRequest, IdempotencyKeyHeader.Read(request), cancellationToken);
-        var headers = new Dictionary<string, string> { ["Location"] = $"/api/sweeps/{sweep.Id}" };
-        if (!created)
-        {
-            headers["Idempotent-Replayed"] = "true";
-        }
-
-        return ApiResponses.Json(sweep, StatusCodes.Status202Accepted, headers);
+        IdempotencyKeyHeader.MarkReplayed(request, created);
+        return TypedResults.Accepted($"/api/sweeps/{sweep.Id}", sweep);
     }
 
     [Function("GetSweep")]
-    public async Task<IActionResult> GetAsync(
+    public async Task<IResult> GetAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/sweeps/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.Json(await sweeps.GetAsync(id, cancellationToken));
+        TypedResults.Ok(await sweeps.GetAsync(id, cancellationToken));
 
     [Function("ListSweeps")]
-    public async Task<IActionResult> ListAsync(
+    public async Task<IResult> ListAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/sweeps")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
         string? next = request.Query["next"];
         var page = await sweeps.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken);
-        return ApiResponses.Json(new { items = page.Items, next = page.Next });
+        return TypedResults.Ok(new { items = page.Items, next = page.Next });
     }
 
     [Function("CancelSweep")]
-    public async Task<IActionResult> CancelAsync(
+    public async Task<IResult> CancelAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/sweeps/{id}/cancel")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.Json(await sweeps.CancelAsync(id, cancellationToken));
+        TypedResults.Ok(await sweeps.CancelAsync(id, cancellationToken));
 }

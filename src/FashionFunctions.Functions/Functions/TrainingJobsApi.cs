@@ -4,7 +4,6 @@ using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Functions.Http;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
 namespace FashionFunctions.Functions.Functions;
@@ -16,52 +15,47 @@ public sealed class TrainingJobsApi(TrainingJobService service, TrainingJobWatch
     private const int MaxRequestBytes = 16 * 1024;
     private static readonly JsonSerializerOptions CompactJson = new(ModelJson.Options) { WriteIndented = false };
 
-    [Function("SubmitTrainingJob")]
-    public async Task<IActionResult> SubmitAsync(
+    [Function("CreateTrainingJob")]
+    public async Task<IResult> CreateAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/training-jobs")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var body = await ReadRequestAsync(request, cancellationToken);
         string? key = IdempotencyKeyHeader.Read(request);
-        var (job, created) = await service.SubmitAsync(body, key, cancellationToken);
-        var headers = new Dictionary<string, string> { ["Location"] = $"/api/training-jobs/{job.Id}" };
-        if (!created)
-        {
-            headers["Idempotent-Replayed"] = "true";
-        }
-
-        return ApiResponses.Json(job, StatusCodes.Status202Accepted, headers);
+        var (job, created) = await service.CreateAsync(body, key, cancellationToken);
+        IdempotencyKeyHeader.MarkReplayed(request, created);
+        return TypedResults.Accepted($"/api/training-jobs/{job.Id}", job);
     }
 
     [Function("GetTrainingJob")]
-    public async Task<IActionResult> GetAsync(
+    public async Task<IResult> GetAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.Json(await service.GetAsync(id, cancellationToken));
+        TypedResults.Ok(await service.GetAsync(id, cancellationToken));
 
     [Function("ListTrainingJobs")]
-    public async Task<IActionResult> ListAsync(
+    public async Task<IResult> ListAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
         string? next = request.Query["next"];
         var page = await service.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken);
-        return ApiResponses.Json(new { items = page.Items, next = page.Next });
+        return TypedResults.Ok(new { items = page.Items, next = page.Next });
     }
 
     [Function("CancelTrainingJob")]
-    public async Task<IActionResult> CancelAsync(
+    public async Task<IResult> CancelAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/training-jobs/{id}/cancel")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        ApiResponses.Json(await service.CancelAsync(id, cancellationToken));
+        TypedResults.Ok(await service.CancelAsync(id, cancellationToken));
 
     /// <summary>Server-sent events: <c>event: job</c> with the record as <c>data</c>, at every change, until the
     /// job is finished.</summary>
     [Function("TrainingJobEvents")]
-    public async Task<IActionResult> EventsAsync(
+    public async Task<IResult> EventsAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs/{id}/events")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
@@ -79,7 +73,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, TrainingJobWatch
             await response.Body.FlushAsync(cancellationToken);
         }
 
-        return new EmptyResult();
+        return TypedResults.Empty;
     }
 
     private static async Task<TrainingJobRequest> ReadRequestAsync(HttpRequest request, CancellationToken cancellationToken)

@@ -1,7 +1,6 @@
 using FashionFunctions.Functions.Http;
 using FashionFunctions.Functions.Web;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 
 namespace FashionFunctions.Functions.Functions;
@@ -20,23 +19,23 @@ public sealed class WebPageFunction
     // The host maps an empty route to the function's name, so "/" is matched by an optional parameter that
     // must be empty. Routes with a literal first segment ("api/…", "assets/…") can never collide with it.
     [Function("WebPage")]
-    public IActionResult Page(
+    public IResult Page(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "{ignored:maxlength(0)?}")] HttpRequest request) =>
         Serve(request, StaticAssets.IndexPath);
 
     [Function("WebAsset")]
-    public IActionResult Asset(
+    public IResult Asset(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "assets/{*file}")] HttpRequest request,
         string file) =>
         Serve(request, "assets/" + file);
 
     [Function("OpenApiDocument")]
-    public IActionResult OpenApi(
+    public IResult OpenApi(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/openapi.json")] HttpRequest request) =>
         Serve(request, StaticAssets.OpenApiPath);
 
-    private IActionResult Serve(HttpRequest request, string path) =>
+    private IResult Serve(HttpRequest request, string path) =>
         assets.Find(path) is { } asset
             ? new StaticAssetResult(asset)
-            : ApiResponses.Problem(StatusCodes.Status404NotFound, "Not found", $"There is no file '{path}'.", request.Path);
+            : Problem.Of(request.HttpContext, StatusCodes.Status404NotFound, "Not found", $"There is no file '{path}'.");
 }

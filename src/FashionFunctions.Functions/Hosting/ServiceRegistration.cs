@@ -4,6 +4,7 @@ using Azure.Storage.Queues;
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Jobs;
+using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Core.Sweeps;
 using Microsoft.Extensions.Azure;
@@ -27,6 +28,16 @@ public static class ServiceRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
+        // What the functions return (TypedResults) is written in the stored records' JSON conventions.
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.WriteIndented = ModelJson.Options.WriteIndented;
+            json.SerializerOptions.TypeInfoResolver = ModelJson.Options.TypeInfoResolver;
+            foreach (var converter in ModelJson.Options.Converters)
+            {
+                json.SerializerOptions.Converters.Add(converter);
+            }
+        });
         AddStorageClients(services, configuration.GetSection(StorageConnection));
 
         services.AddSingleton(sp => new BlobModelRegistry(Container(sp, StorageNames.ModelContainer)));

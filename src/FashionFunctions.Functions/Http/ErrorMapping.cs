@@ -6,7 +6,6 @@ using FashionFunctions.Core.Storage;
 using FashionFunctions.Core.Sweeps;
 using FashionFunctions.Core.Training;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 
 namespace FashionFunctions.Functions.Http;
@@ -23,48 +22,48 @@ public static class ErrorMapping
     public const int RetryAfterSecondsWithoutModel = 30;
     public const int RetryAfterSecondsStorageUnavailable = 5;
 
-    public static IActionResult ToResult(Exception exception, HttpContext http, ILogger logger)
+    public static IResult ToResult(Exception exception, HttpContext http, ILogger logger)
     {
         string instance = http.Request.Path;
         switch (exception)
         {
             case ApiProblemException p:
-                return ApiResponses.Problem(p.Status, p.Title, p.Message, instance, Field(p.Field), p.Headers);
+                return Problem.Of(http, p.Status, p.Title, p.Message, Field(p.Field), p.Headers);
             case InvalidTrainingOptionsException o:
-                return ApiResponses.Problem(400, "Invalid request", o.Message, instance, Field(o.Field));
+                return Problem.Of(http, 400, "Invalid request", o.Message, Field(o.Field));
             case InvalidSweepException s:
-                return ApiResponses.Problem(400, "Invalid request", s.Message, instance, Field(s.Field));
+                return Problem.Of(http, 400, "Invalid request", s.Message, Field(s.Field));
             case InvalidPageTokenException t:
-                return ApiResponses.Problem(400, "Invalid request", t.Message, instance, Field("next"));
+                return Problem.Of(http, 400, "Invalid request", t.Message, Field("next"));
             case ImageRejectedException r:
                 bool tooLarge = r.Reason is ImageRejection.TooManyPixels or ImageRejection.TooManyBytes;
-                return ApiResponses.Problem(tooLarge ? 413 : 400, tooLarge ? "Image too large" : "Invalid image", r.Message, instance,
+                return Problem.Of(http, tooLarge ? 413 : 400, tooLarge ? "Image too large" : "Invalid image", r.Message,
                     new Dictionary<string, object?> { ["reason"] = r.Reason.ToString() });
             case ModelNotFoundException m:
-                return ApiResponses.Problem(404, "Model not found", m.Message, instance);
+                return Problem.Of(http, 404, "Model not found", m.Message);
             case TrainingJobNotFoundException j:
-                return ApiResponses.Problem(404, "Not found", j.Message, instance);
+                return Problem.Of(http, 404, "Not found", j.Message);
             case SweepNotFoundException s:
-                return ApiResponses.Problem(404, "Not found", s.Message, instance);
+                return Problem.Of(http, 404, "Not found", s.Message);
             case SweepFinishedException s:
-                return ApiResponses.Problem(409, "Sweep already finished", s.Message, instance,
+                return Problem.Of(http, 409, "Sweep already finished", s.Message,
                     new Dictionary<string, object?> { ["sweepStatus"] = s.Status.ToString().ToLowerInvariant() });
             case TrainingJobFinishedException f:
-                return ApiResponses.Problem(409, "Job already finished", f.Message, instance,
+                return Problem.Of(http, 409, "Job already finished", f.Message,
                     new Dictionary<string, object?> { ["jobStatus"] = f.Status.ToString().ToLowerInvariant() });
             case TrainingJobPublishingException p:
-                return ApiResponses.Problem(409, "Job is publishing its model", p.Message, instance,
+                return Problem.Of(http, 409, "Job is publishing its model", p.Message,
                     new Dictionary<string, object?> { ["jobStatus"] = "running", ["publishing"] = true });
             case IdempotencyKeyReusedException k:
-                return ApiResponses.Problem(422, "Idempotency key reused", k.Message, instance);
+                return Problem.Of(http, 422, "Idempotency key reused", k.Message);
             case NoCurrentModelException n:
-                return ApiResponses.Problem(503, "No model yet", n.Message, instance, null, RetryAfter(RetryAfterSecondsWithoutModel));
+                return Problem.Of(http, 503, "No model yet", n.Message, null, RetryAfter(RetryAfterSecondsWithoutModel));
             case BadHttpRequestException b:
                 // Kestrel's own refusals (a body over its limit, a body cut short): the caller's fault, our words.
-                return ApiResponses.Problem(b.StatusCode, b.StatusCode == 413 ? "Request too large" : "Invalid request",
-                    b.StatusCode == 413 ? "The body is larger than the server accepts." : "The request could not be read.", instance);
+                return Problem.Of(http, b.StatusCode, b.StatusCode == 413 ? "Request too large" : "Invalid request",
+                    b.StatusCode == 413 ? "The body is larger than the server accepts." : "The request could not be read.");
             case OperationCanceledException when http.RequestAborted.IsCancellationRequested:
-                return ApiResponses.Problem(499, "Client closed request", "The request was cancelled by the client.", instance);
+                return Problem.Of(http, 499, "Client closed request", "The request was cancelled by the client.");
         }
 
         string traceId = Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier;
@@ -72,7 +71,7 @@ public static class ErrorMapping
         if (TransientFaults.IsTransient(exception) || exception is OperationCanceledException or RecordContentionException)
         {
             logger.LogWarning(exception, "Storage unavailable serving {Path} (traceId {TraceId})", instance, traceId);
-            return ApiResponses.Problem(503, "Storage unavailable", "The app's storage could not be reached; try again shortly.", instance,
+            return Problem.Of(http, 503, "Storage unavailable", "The app's storage could not be reached; try again shortly.",
                 TraceId(traceId), RetryAfter(RetryAfterSecondsStorageUnavailable));
         }
 
@@ -80,7 +79,7 @@ public static class ErrorMapping
         string detail = exception is CorruptStoredDataException or InvalidModelException
             ? "Data the app stored could not be read back; see the app's logs for this traceId."
             : "An unexpected error occurred; see the app's logs for this traceId.";
-        return ApiResponses.Problem(500, "Internal error", detail, instance, TraceId(traceId));
+        return Problem.Of(http, 500, "Internal error", detail, TraceId(traceId));
     }
 
     private static Dictionary<string, object?>? Field(string? field) =>

@@ -1,7 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.Abstractions;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
@@ -29,9 +26,8 @@ public sealed class ErrorMappingMiddleware(ILogger<ErrorMappingMiddleware> logge
                 return; // the caller hung up, which cancelled the work: there is no one to answer
             }
 
-            var problem = ErrorMapping.ToResult(Unwrapped(e), http, logger);
             http.Response.Clear(); // headers the function set before it threw do not describe the problem
-            await problem.ExecuteResultAsync(new ActionContext(http, http.GetRouteData(), new ActionDescriptor())).ConfigureAwait(false);
+            await ErrorMapping.ToResult(Unwrapped(e), http, logger).ExecuteAsync(http).ConfigureAwait(false);
         }
     }
 

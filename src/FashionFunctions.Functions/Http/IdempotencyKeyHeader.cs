@@ -21,4 +21,13 @@ public static class IdempotencyKeyHeader
             ? throw ApiProblemException.BadRequest($"{Name} must be 1 to {MaxLength} characters.", Name)
             : key;
     }
+
+    /// <summary>Tells the caller (<c>Idempotent-Replayed: true</c>) that its key named an earlier request's result.</summary>
+    public static void MarkReplayed(HttpRequest request, bool created)
+    {
+        if (!created)
+        {
+            request.HttpContext.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+    }
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 
 namespace FashionFunctions.Functions.Web;
@@ -8,7 +7,7 @@ namespace FashionFunctions.Functions.Web;
 /// Writes a static file with its ETag and caching headers; answers 304 without a body when the browser's
 /// If-None-Match already names the file's ETag.
 /// </summary>
-public sealed class StaticAssetResult(StaticAsset asset) : IActionResult
+public sealed class StaticAssetResult(StaticAsset asset) : IResult
 {
     public const string ImmutableCaching = "public, max-age=31536000, immutable";
     public const string RevalidateCaching = "no-cache";
@@ -17,8 +16,6 @@ public sealed class StaticAssetResult(StaticAsset asset) : IActionResult
     public const string PagePolicy =
         "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; " +
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-
-    public Task ExecuteResultAsync(ActionContext context) => ExecuteAsync(context.HttpContext);
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {

@@ -13,7 +13,7 @@ public static class Jobs
 {
     public const string QuickJob = """{"epochs": 1, "trainLimit": 6000, "seed": 3}""";
 
-    public static async Task<HttpAnswer> SubmitAsync(FunctionsApp app, string json = QuickJob, IDictionary<string, string>? headers = null)
+    public static async Task<HttpAnswer> CreateAsync(FunctionsApp app, string json = QuickJob, IDictionary<string, string>? headers = null)
     {
         return await app.SendJsonAsync("POST", "/api/training-jobs", json, headers);
     }
@@ -85,7 +85,7 @@ public static class Jobs
     /// <summary>Submits a quick job, delivers it, and returns the finished record.</summary>
     public static async Task<TrainingJob> TrainAsync(FunctionsApp app, string json = QuickJob)
     {
-        var answer = await SubmitAsync(app, json);
+        var answer = await CreateAsync(app, json);
         string id = answer.Json.GetProperty("id").GetString()!;
         await DeliverAsync(app, id);
         return await RecordAsync(app, id);
