@@ -13,7 +13,7 @@ var startupFetch = StartupModelFetch.Begin(new ConfigurationBuilder().AddEnviron
 // reason when it cannot) when it starts.
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-builder.UseMiddleware<ErrorMappingMiddleware>(); // inside the ASP.NET Core integration: it executes the problem result
+builder.UseHttpPipeline(); // inside the ASP.NET Core integration: errors are answered, rights checked, once for every function
 builder.Services
     .AddApplicationInsightsTelemetryWorkerService()
     .ConfigureFunctionsApplicationInsights();

@@ -1,3 +1,4 @@
+using FashionFunctions.Core.Access;
 using Azure.Core;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Storage;
@@ -166,15 +167,15 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
         string key = "sweep-" + Guid.NewGuid();
         var before = await SweepIdsAsync();
 
-        var (sweep, created) = await instance.GetRequiredService<SweepService>().CreateAsync(request, key);
-        var (again, createdAgain) = await app.Get<SweepService>().CreateAsync(request, key);
+        var (sweep, created) = await instance.GetRequiredService<SweepService>().CreateAsync(request, Caller.Local, key);
+        var (again, createdAgain) = await app.Get<SweepService>().CreateAsync(request, Caller.Local, key);
 
         Assert.Equal(1, lose.Lost);
         Assert.True(created);
         Assert.False(createdAgain);
         Assert.Equal(sweep.Id, again.Id);
         Assert.Equal([sweep.Id], (await SweepIdsAsync()).Except(before));
-        await Assert.ThrowsAsync<IdempotencyKeyReusedException>(() => app.Get<SweepService>().CreateAsync(request with { TrainLimit = 4000 }, key));
+        await Assert.ThrowsAsync<IdempotencyKeyReusedException>(() => app.Get<SweepService>().CreateAsync(request with { TrainLimit = 4000 }, Caller.Local, key));
     }
 
     [Fact]
@@ -197,7 +198,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
 
         // Had the hand-over's message been lost too, the poison handler queues the job again rather than failing it.
         Assert.Equal(TrainingJobStatus.Queued, (await app.Get<PoisonedJobRecorder>().RecordAsync(new TrainingJobMessage(id).ToJson(), 4))?.Status);
-        await app.Get<TrainingJobService>().CancelAsync(id);
+        await app.Get<TrainingJobService>().CancelAsync(id, Caller.Local);
     }
 
     [Fact]
@@ -208,7 +209,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
         var run = Task.Run(() => app.Get<TrainingJobRunner>().RunAsync(new TrainingJobMessage(cancelled).ToJson(), 1, 3, CancellationToken.None));
         await WaitForAsync(cancelled, j => j.Epoch >= 3);
         Assert.Single(await app.Get<CheckpointStore>().ListAsync(cancelled)); // each epoch's checkpoint supersedes the last
-        await app.Get<TrainingJobService>().CancelAsync(cancelled);
+        await app.Get<TrainingJobService>().CancelAsync(cancelled, Caller.Local);
         Assert.Equal(JobOutcome.Cancelled, await run.WaitAsync(TimeSpan.FromMinutes(1)));
         Assert.Empty(await app.Get<CheckpointStore>().ListAsync(cancelled));
 
@@ -238,7 +239,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
         })));
 
         string queued = await CreateAsync(ThreeEpochs);
-        var cancelled = await instance.GetRequiredService<TrainingJobService>().CancelAsync(queued);
+        var cancelled = await instance.GetRequiredService<TrainingJobService>().CancelAsync(queued, Caller.Local);
         Assert.Equal(1, lose.Lost);
         Assert.Equal(TrainingJobStatus.Cancelled, cancelled.Status);
 
@@ -265,13 +266,13 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
             o.AddPolicy(new FailingPolicy(m => m.Request.Uri.Path.Contains("/training-jobs/messages")), HttpPipelinePosition.PerRetry);
         })));
         var request = new TrainingJobRequest { Epochs = 1, TrainLimit = 3000, Seed = 8 };
-        await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => broken.GetRequiredService<TrainingJobService>().CreateAsync(request, key));
+        await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => broken.GetRequiredService<TrainingJobService>().CreateAsync(request, Caller.Local, key));
         await Task.Delay(new JobLifecycleOptions().EnqueueGrace + TimeSpan.FromSeconds(1));
         await using var other = app.NewInstance();
 
         var replays = await Task.WhenAll(
-            Task.Run(() => app.Get<TrainingJobService>().CreateAsync(request, key)),
-            Task.Run(() => other.GetRequiredService<TrainingJobService>().CreateAsync(request, key)));
+            Task.Run(() => app.Get<TrainingJobService>().CreateAsync(request, Caller.Local, key)),
+            Task.Run(() => other.GetRequiredService<TrainingJobService>().CreateAsync(request, Caller.Local, key)));
 
         Assert.Equal(replays[0].Job.Id, replays[1].Job.Id);
         Assert.Equal(1, await Jobs.MessagesForAsync(app, replays[0].Job.Id));
@@ -320,7 +321,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
         var duplicate = await ahead.GetRequiredService<TrainingJobRunner>().RunAsync(new TrainingJobMessage(id).ToJson(), 1, 3, CancellationToken.None);
         Assert.Equal(JobOutcome.Deferred, duplicate);
         Assert.Empty(await ahead.GetRequiredService<JobWatchdog>().RunOnceAsync());
-        await app.Get<TrainingJobService>().CancelAsync(id);
+        await app.Get<TrainingJobService>().CancelAsync(id, Caller.Local);
         Assert.Equal(JobOutcome.Cancelled, await run.WaitAsync(TimeSpan.FromMinutes(1)));
 
         // A run that died: lapsed on the service's clock, whatever the reader's says.
@@ -375,7 +376,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
     private async Task<(string SweepId, string JobId)> OnePointSweepAsync()
     {
         var request = new SweepRequest { Points = [new SweepPointOptions { LearningRate = 0.001, Epochs = 1, HiddenUnits = 16 }], TrainLimit = 3000, ValidationSize = 1000 };
-        var (sweep, _) = await app.Get<SweepService>().CreateAsync(request);
+        var (sweep, _) = await app.Get<SweepService>().CreateAsync(request, Caller.Local);
         return (sweep.Id, Sweep.JobIdFor(sweep.Id, 0));
     }
 

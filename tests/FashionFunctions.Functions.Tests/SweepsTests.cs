@@ -1,3 +1,4 @@
+using FashionFunctions.Core.Access;
 using System.Text.Json;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;
@@ -305,7 +306,7 @@ public class SweepsTests(SweepsApp app) : IClassFixture<SweepsApp>
         })));
         var request = JsonSerializer.Deserialize<SweepRequest>(FourTinyPoints, ModelJson.Options)!;
         var existing = await SweepIdsAsync();
-        await Assert.ThrowsAnyAsync<Exception>(() => dying.GetRequiredService<SweepService>().CreateAsync(request));
+        await Assert.ThrowsAnyAsync<Exception>(() => dying.GetRequiredService<SweepService>().CreateAsync(request, Caller.Local));
         return Assert.Single((await SweepIdsAsync()).Except(existing));
     }
 

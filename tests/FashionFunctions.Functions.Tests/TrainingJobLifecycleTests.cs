@@ -1,3 +1,4 @@
+using FashionFunctions.Core.Access;
 using Azure.Core;
 using Azure.Storage.Queues.Models;
 using FashionFunctions.Core.Data;
@@ -37,9 +38,9 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
         var delay = new DelayPolicy(TimeSpan.FromSeconds(7), m => m.Request.Uri.Path.Contains("batch") && Interlocked.Increment(ref transactions) == 1);
         await using var slowInstance = app.NewInstance(s => s.AddAzureClients(b => b.ConfigureDefaults(o => o.AddPolicy(delay, HttpPipelinePosition.PerCall))));
 
-        var slow = slowInstance.GetRequiredService<TrainingJobService>().CreateAsync(new TrainingJobRequest { Epochs = 1, TrainLimit = 6000 }, key);
+        var slow = slowInstance.GetRequiredService<TrainingJobService>().CreateAsync(new TrainingJobRequest { Epochs = 1, TrainLimit = 6000 }, Caller.Local, key);
         await Task.Delay(500);
-        var fast = await app.Get<TrainingJobService>().CreateAsync(new TrainingJobRequest { Epochs = 1, TrainLimit = 6000 }, key);
+        var fast = await app.Get<TrainingJobService>().CreateAsync(new TrainingJobRequest { Epochs = 1, TrainLimit = 6000 }, Caller.Local, key);
         var (slowJob, slowCreated) = await slow;
 
         Assert.Equal(1, delay.Delayed);
@@ -61,7 +62,7 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
             o.AddPolicy(queueDown, HttpPipelinePosition.PerRetry);
         })));
         var request = new TrainingJobRequest { Epochs = 1, TrainLimit = 6000, Seed = 3 };
-        await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => broken.GetRequiredService<TrainingJobService>().CreateAsync(request, key));
+        await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => broken.GetRequiredService<TrainingJobService>().CreateAsync(request, Caller.Local, key));
 
         var jobId = (await app.Get<TableJobStore>().GetKeyAsync(key))!.RecordId;
         Assert.Equal(0, await Jobs.MessagesForAsync(app, jobId));
@@ -123,7 +124,7 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
         var run = Task.Run(() => app.Get<TrainingJobRunner>().RunAsync(message.Body.ToString(), 1, 3, CancellationToken.None));
         await WaitForAsync(id, j => j.Epoch >= 1);
 
-        var cancelled = await app.Get<TrainingJobService>().CancelAsync(id);
+        var cancelled = await app.Get<TrainingJobService>().CancelAsync(id, Caller.Local);
         Assert.Equal(TrainingJobStatus.Cancelled, cancelled.Status);
 
         Assert.Equal(JobOutcome.Cancelled, await run.WaitAsync(TimeSpan.FromSeconds(60)));
@@ -145,7 +146,7 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
         })));
         const string options = """{"epochs": 2, "trainLimit": 6000, "seed": 11}""";
 
-        var (flakyJob, _) = await flaky.GetRequiredService<TrainingJobService>().CreateAsync(new TrainingJobRequest { Epochs = 2, TrainLimit = 6000, Seed = 11 }, "flaky-" + Guid.NewGuid());
+        var (flakyJob, _) = await flaky.GetRequiredService<TrainingJobService>().CreateAsync(new TrainingJobRequest { Epochs = 2, TrainLimit = 6000, Seed = 11 }, Caller.Local, "flaky-" + Guid.NewGuid());
         await Jobs.DeliverUntilHandledAsync(app, flakyJob.Id, maxDeliveries: 5, instance: flaky);
         var reference = await Jobs.TrainAsync(app, options);
 

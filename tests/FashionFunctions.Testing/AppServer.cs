@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -104,13 +105,12 @@ public sealed class AppServer : IAsyncDisposable
         await app.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Runs the function inside the app's own error-mapping middleware, then executes what it returned, as
-    /// the worker and its ASP.NET Core integration do.</summary>
+    /// <summary>Runs the function inside the app's own worker middleware (<see cref="HttpPipeline"/>), then executes
+    /// what it returned, as the worker and its ASP.NET Core integration do.</summary>
     private static async Task InvokeAsync(HttpFunction function, HttpContext context)
     {
         object? result = null;
-        var middleware = ActivatorUtilities.CreateInstance<ErrorMappingMiddleware>(context.RequestServices);
-        await middleware.Invoke(new HttpFunctionContext(context, function.Name), async _ =>
+        FunctionExecutionDelegate pipeline = async _ =>
         {
             object instance = ActivatorUtilities.CreateInstance(context.RequestServices, function.Method.DeclaringType!);
             object? returned;
@@ -125,7 +125,15 @@ public sealed class AppServer : IAsyncDisposable
             }
 
             result = await ResultOf(returned).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+        };
+        foreach (var type in HttpPipeline.Middleware.Reverse())
+        {
+            var middleware = (IFunctionsWorkerMiddleware)context.RequestServices.GetRequiredService(type);
+            var inner = pipeline;
+            pipeline = invocation => middleware.Invoke(invocation, inner);
+        }
+
+        await pipeline(new HttpFunctionContext(context, function.Name)).ConfigureAwait(false);
         await ExecuteAsync(result, context).ConfigureAwait(false);
     }
 

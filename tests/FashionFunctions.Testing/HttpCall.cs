@@ -1,7 +1,9 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using FashionFunctions.Core.Access;
 using FashionFunctions.Functions.Http;
+using FashionFunctions.Functions.Http.Access;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -58,6 +60,7 @@ public static class HttpCall
         }
 
         context.Response.Body = new MemoryStream();
+        CallerAccess.Set(context, Caller.Local); // called without the middleware: as the app with auth off
         return context.Request;
     }
 

@@ -1,3 +1,5 @@
+using FashionFunctions.Core.Access;
+using FashionFunctions.Core.Budgets;
 using System.ComponentModel;
 using System.Text.Json;
 using Azure.Data.Tables;
@@ -34,10 +36,13 @@ internal sealed class EnqueueCommand : AsyncCommand<EnqueueCommand.Settings>
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var queues = new QueueServiceClient(settings.ConnectionString, TrainingJobQueue.ClientOptions());
+        var tables = new TableServiceClient(settings.ConnectionString);
+        var jobs = new TableJobStore(tables);
         var service = new TrainingJobService(
-            new TableJobStore(new TableServiceClient(settings.ConnectionString)),
+            jobs,
             new TrainingJobQueue(queues),
             new JobLifecycleOptions(),
+            new TrainingBudget(new BudgetOptions(), jobs, new TableSweepStore(tables)),
             TimeProvider.System);
         var request = new TrainingJobRequest
         {
@@ -47,7 +52,7 @@ internal sealed class EnqueueCommand : AsyncCommand<EnqueueCommand.Settings>
             Seed = settings.Seed,
             Promote = !settings.NoPromote,
         };
-        var (job, _) = await service.CreateAsync(request, idempotencyKey: null, cancellationToken);
+        var (job, _) = await service.CreateAsync(request, Caller.Local, idempotencyKey: null, cancellationToken); // storage's own key: an admin
         Console.Out.WriteLine(JsonSerializer.Serialize(job, new JsonSerializerOptions(ModelJson.Options) { WriteIndented = false }));
         return 0;
     }

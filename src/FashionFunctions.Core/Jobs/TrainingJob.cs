@@ -19,6 +19,9 @@ public sealed record TrainingJob
     public required TrainingOptions Options { get; init; }
     public bool Promote { get; init; } = true;
 
+    /// <summary>Who created the job (<see cref="Access.Caller.Id"/>); null for jobs made before owners were recorded.</summary>
+    public string? Owner { get; init; }
+
     /// <summary>The sweep this job belongs to, if any.</summary>
     public string? SweepId { get; init; }
 

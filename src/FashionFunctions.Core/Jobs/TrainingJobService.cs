@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using FashionFunctions.Core.Access;
+using FashionFunctions.Core.Budgets;
 using FashionFunctions.Core.Storage;
 
 namespace FashionFunctions.Core.Jobs;
@@ -7,20 +9,33 @@ namespace FashionFunctions.Core.Jobs;
 /// Creates, reads, lists, cancels and enqueues training jobs. One idempotency key makes one job: the job's row and
 /// the key's row are stored in one transaction, and the key is bound to the request's hash. A submit is atomic
 /// from the caller's view: a replay of a job whose message was never sent (the first submit died or its enqueue
-/// failed) sends it — once, however many replays race (the sender reserves the send first).
+/// failed) sends it — once, however many replays race (the sender reserves the send first). Keys are the caller's
+/// own and expire (<see cref="BudgetOptions.IdempotencyKeyLifetime"/>). A job is its creator's: other callers
+/// who are not admins are told it does not exist.
 /// </summary>
-public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queue, JobLifecycleOptions lifecycle, TimeProvider time)
+public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queue, JobLifecycleOptions lifecycle, TrainingBudget budget, TimeProvider time)
 {
     private static readonly TimeSpan ReplayPoll = TimeSpan.FromMilliseconds(200);
 
-    public async Task<(TrainingJob Job, bool Created)> CreateAsync(TrainingJobRequest request, string? idempotencyKey, CancellationToken cancellationToken = default)
+    /// <summary>Creates a job for <paramref name="caller"/>; only an admin may have it promote its model (the default
+    /// for an admin, off for anyone else). Throws for invalid options, a job over budget, or too many active jobs.</summary>
+    public async Task<(TrainingJob Job, bool Created)> CreateAsync(TrainingJobRequest request, Caller caller, string? idempotencyKey, CancellationToken cancellationToken = default)
     {
         var options = request.ToOptions();
+        if (request.Promote == true)
+        {
+            caller.Require(Role.Admin, "Promoting a job's model");
+        }
+
+        budget.CheckJob(options);
         string hash = request.Hash();
-        if (idempotencyKey is not null && await jobs.GetKeyAsync(idempotencyKey, cancellationToken).ConfigureAwait(false) is { } existing)
+        string? key = idempotencyKey is null ? null : caller.ScopeKey(idempotencyKey);
+        if (key is not null && await LiveKeyAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
         {
             return (await ReplayAsync(existing, hash, cancellationToken).ConfigureAwait(false), false);
         }
+
+        await budget.CheckActiveJobsAsync(caller, cancellationToken).ConfigureAwait(false);
 
         var now = time.GetUtcNow();
         var job = new TrainingJob
@@ -30,10 +45,11 @@ public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queu
             CreatedAt = now,
             UpdatedAt = now,
             Options = options,
-            Promote = request.Promote ?? true,
+            Promote = request.Promote ?? caller.IsAdmin,
+            Owner = caller.Id,
             TraceParent = Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? activity.Id : null,
         };
-        if (await jobs.CreateAsync(job, idempotencyKey, hash, cancellationToken).ConfigureAwait(false) is { } winner)
+        if (await jobs.CreateAsync(job, key, hash, cancellationToken).ConfigureAwait(false) is { } winner)
         {
             return (await ReplayAsync(winner, hash, cancellationToken).ConfigureAwait(false), false);
         }
@@ -41,22 +57,30 @@ public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queu
         return (await EnqueueAsync(job.Id, cancellationToken).ConfigureAwait(false), true);
     }
 
-    public async Task<TrainingJob> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
-        (await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Record ?? throw new TrainingJobNotFoundException(jobId);
+    /// <summary>The job, if <paramref name="caller"/> may see it (its owner, or an admin).</summary>
+    public async Task<TrainingJob> GetAsync(string jobId, Caller caller, CancellationToken cancellationToken = default) =>
+        (await jobs.GetAsync(jobId, cancellationToken).ConfigureAwait(false))?.Record is { } job && caller.Owns(job.Owner)
+            ? job
+            : throw new TrainingJobNotFoundException(jobId);
 
-    /// <summary>Newest first; <paramref name="next"/> continues a listing (<see cref="InvalidPageTokenException"/> for a token
-    /// this listing did not issue).</summary>
-    public Task<Page<TrainingJob>> ListAsync(int limit, string? next, CancellationToken cancellationToken = default) =>
-        jobs.ListAsync(limit, next, cancellationToken);
+    /// <summary>Newest first: every job for an admin, the caller's own for anyone else; <paramref name="next"/> continues
+    /// a listing (<see cref="InvalidPageTokenException"/> for a token this listing did not issue).</summary>
+    public Task<Page<TrainingJob>> ListAsync(int limit, string? next, Caller caller, CancellationToken cancellationToken = default) =>
+        jobs.ListAsync(limit, next, cancellationToken, caller.IsAdmin ? null : caller.Id);
 
     /// <summary>Cancels an unfinished job: a queued one will not run, a running one stops at its next step
     /// boundary after its next heartbeat. Throws for an unknown or finished job, and for one whose run is
     /// already publishing its model (it can only succeed now).</summary>
-    public async Task<TrainingJob> CancelAsync(string jobId, CancellationToken cancellationToken = default)
+    public async Task<TrainingJob> CancelAsync(string jobId, Caller caller, CancellationToken cancellationToken = default)
     {
         var written = await jobs.UpdateAsync(jobId, stored =>
         {
             var job = stored.Record;
+            if (!caller.Owns(job.Owner))
+            {
+                throw new TrainingJobNotFoundException(jobId);
+            }
+
             if (job.IsFinished)
             {
                 throw new TrainingJobFinishedException(jobId, job.Status);
@@ -71,6 +95,19 @@ public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queu
             return job with { Status = TrainingJobStatus.Cancelled, FinishedAt = now, UpdatedAt = now, Error = "Cancelled on request." };
         }, cancellationToken).ConfigureAwait(false);
         return written?.Record ?? throw new TrainingJobNotFoundException(jobId);
+    }
+
+    /// <summary>The key's row, unless it has expired (then it is forgotten, and the key names a new request).</summary>
+    private async Task<IdempotencyKeyRow?> LiveKeyAsync(string key, CancellationToken cancellationToken)
+    {
+        var row = await jobs.GetKeyAsync(key, cancellationToken).ConfigureAwait(false);
+        if (row is not null && row.Age > budget.Options.IdempotencyKeyLifetime)
+        {
+            await jobs.ForgetKeyAsync(key, row, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        return row;
     }
 
     /// <summary>The job an earlier submit with this key made; sent to the queue if that submit never did.</summary>

@@ -14,6 +14,11 @@ internal static class IdempotencyKeys
     public static TableEntity Row(string partition, string idempotencyKey, string recordId, string requestHash) =>
         new(partition, RowKey(idempotencyKey)) { ["RecordId"] = recordId, ["RequestHash"] = requestHash };
 
-    public static IdempotencyKeyRow? Read(TableEntity? entity) =>
-        entity is null ? null : new IdempotencyKeyRow(entity.GetString("RecordId") ?? entity.GetString("JobId"), entity.GetString("RequestHash"));
+    public static IdempotencyKeyRow? Read(TableEntity? entity, DateTimeOffset readAt) =>
+        entity is null ? null : new IdempotencyKeyRow(entity.GetString("RecordId") ?? entity.GetString("JobId"), entity.GetString("RequestHash"))
+        {
+            WrittenAt = entity.Timestamp ?? DateTimeOffset.MinValue,
+            ETag = entity.ETag,
+            ReadAt = readAt,
+        };
 }

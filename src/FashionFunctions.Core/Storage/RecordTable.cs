@@ -121,12 +121,13 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
     /// <see cref="PageToken"/> naming the last row returned, so the next page is a key-range query after it — the
     /// same on every storage service — and a token that names no position in this range is refused.
     /// </summary>
-    public async Task<Page<T>> ReadPageAsync(string fromRowKey, string toRowKey, int limit, string? next, CancellationToken cancellationToken)
+    public async Task<Page<T>> ReadPageAsync(string fromRowKey, string toRowKey, int limit, string? next, CancellationToken cancellationToken, string? columnFilter = null)
     {
         string? after = PageToken.Decode(next, fromRowKey, toRowKey);
-        string filter = after is null
+        string filter = (after is null
             ? RangeFilter(fromRowKey, toRowKey)
-            : TableClient.CreateQueryFilter($"PartitionKey eq {row.Partition} and RowKey gt {after} and RowKey lt {toRowKey}");
+            : TableClient.CreateQueryFilter($"PartitionKey eq {row.Partition} and RowKey gt {after} and RowKey lt {toRowKey}"))
+            + (columnFilter is null ? "" : $" and ({columnFilter})");
         var rows = new List<(string RowKey, T Record)>();
         try
         {
@@ -149,6 +150,20 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
         return rows.Count > limit
             ? new Page<T>(rows.Take(limit).Select(r => r.Record).ToList(), PageToken.Encode(rows[limit - 1].RowKey))
             : new Page<T>(rows.Select(r => r.Record).ToList(), null);
+    }
+
+    /// <summary>Deletes a row if it is unchanged since read (its ETag); false when it changed or is gone.</summary>
+    public async Task<bool> TryDeleteEntityAsync(string rowKey, ETag etag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await table.DeleteEntityAsync(row.Partition, rowKey, etag, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412)
+        {
+            return false;
+        }
     }
 
     /// <summary>Every row between two row keys matching an optional OData filter over the columns, page after page.</summary>

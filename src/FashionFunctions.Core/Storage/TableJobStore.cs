@@ -7,7 +7,18 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace FashionFunctions.Core.Storage;
 
 /// <summary>An idempotency key's row: the record it created and the hash of the request that created it.</summary>
-public sealed record IdempotencyKeyRow(string RecordId, string RequestHash);
+public sealed record IdempotencyKeyRow(string RecordId, string RequestHash)
+{
+    /// <summary>When the key was stored (the table's own timestamp).</summary>
+    public DateTimeOffset WrittenAt { get; init; }
+
+    /// <summary>When it was read, by the table's clock too: the key's age needs no clock of ours.</summary>
+    public DateTimeOffset ReadAt { get; init; }
+
+    public TimeSpan Age => ReadAt - WrittenAt;
+
+    public ETag ETag { get; init; }
+}
 
 /// <summary>
 /// Job records and idempotency keys in one Azure table (<see cref="StorageNames.JobTable"/>), all in one
@@ -64,8 +75,15 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
             : throw new InvalidOperationException($"Job {job.Id} could not be stored: a row of its transaction exists, yet neither the job nor its key does.");
     }
 
-    public async Task<IdempotencyKeyRow?> GetKeyAsync(string idempotencyKey, CancellationToken cancellationToken = default) =>
-        IdempotencyKeys.Read((await records.GetEntityAsync(IdempotencyKeys.RowKey(idempotencyKey), cancellationToken).ConfigureAwait(false)).Entity);
+    public async Task<IdempotencyKeyRow?> GetKeyAsync(string idempotencyKey, CancellationToken cancellationToken = default)
+    {
+        var (entity, readAt) = await records.GetEntityAsync(IdempotencyKeys.RowKey(idempotencyKey), cancellationToken).ConfigureAwait(false);
+        return IdempotencyKeys.Read(entity, readAt);
+    }
+
+    /// <summary>Forgets an expired key (unless it was rewritten since read), so that it can name a new request.</summary>
+    public Task ForgetKeyAsync(string idempotencyKey, IdempotencyKeyRow key, CancellationToken cancellationToken = default) =>
+        records.TryDeleteEntityAsync(IdempotencyKeys.RowKey(idempotencyKey), key.ETag, cancellationToken);
 
     public Task<Stored<TrainingJob>?> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
         TrainingJob.IsValidId(jobId) ? records.GetAsync(jobId, cancellationToken) : Task.FromResult<Stored<TrainingJob>?>(null);
@@ -74,8 +92,22 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
         records.TryReplaceAsync(job, etag, cancellationToken);
 
     /// <summary>Newest first, <paramref name="limit"/> at most per page.</summary>
-    public Task<Page<TrainingJob>> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default) =>
-        records.ReadPageAsync(JobPrefix, JobsEnd, limit, next, cancellationToken);
+    public Task<Page<TrainingJob>> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default, string? owner = null) =>
+        records.ReadPageAsync(JobPrefix, JobsEnd, limit, next, cancellationToken, owner is null ? null : TableClient.CreateQueryFilter($"Owner eq {owner}"));
+
+    /// <summary>The owners of every queued or running job outside a sweep, one entry per job.</summary>
+    public async Task<List<string?>> ActiveJobOwnersAsync(CancellationToken cancellationToken = default)
+    {
+        var owners = new List<string?>();
+        string filter = TableClient.CreateQueryFilter(
+            $"(Status eq {nameof(TrainingJobStatus.Queued)} or Status eq {nameof(TrainingJobStatus.Running)}) and InSweep eq false");
+        await foreach (var stored in records.QueryAsync(JobPrefix, JobsEnd, filter, cancellationToken).ConfigureAwait(false))
+        {
+            owners.Add(stored.Record.Owner);
+        }
+
+        return owners;
+    }
 
     /// <summary>A sweep's jobs: one row-key range, since their ids all begin with the sweep's.</summary>
     public IAsyncEnumerable<Stored<TrainingJob>> SweepJobsAsync(string sweepId, CancellationToken cancellationToken = default)
@@ -98,6 +130,8 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
         ["CreatedAt"] = job.CreatedAt,
         ["HeartbeatAt"] = job.HeartbeatAt,
         ["SweepId"] = job.SweepId,
+        ["InSweep"] = job.SweepId is not null,
+        ["Owner"] = job.Owner,
         ["RunToken"] = job.RunToken,
         ["Enqueued"] = job.Enqueued,
         ["EnqueueReservedAt"] = job.EnqueueReservedAt,

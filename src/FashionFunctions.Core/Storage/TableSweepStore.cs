@@ -47,8 +47,15 @@ public sealed class TableSweepStore : IRecordStore<Sweep>
             : throw new InvalidOperationException($"Sweep {sweep.Id} could not be stored: a row with its key exists and is not ours.");
     }
 
-    public async Task<IdempotencyKeyRow?> GetKeyAsync(string idempotencyKey, CancellationToken cancellationToken = default) =>
-        IdempotencyKeys.Read((await records.GetEntityAsync(IdempotencyKeys.RowKey(idempotencyKey), cancellationToken).ConfigureAwait(false)).Entity);
+    public async Task<IdempotencyKeyRow?> GetKeyAsync(string idempotencyKey, CancellationToken cancellationToken = default)
+    {
+        var (entity, readAt) = await records.GetEntityAsync(IdempotencyKeys.RowKey(idempotencyKey), cancellationToken).ConfigureAwait(false);
+        return IdempotencyKeys.Read(entity, readAt);
+    }
+
+    /// <summary>Forgets an expired key (unless it was rewritten since read), so that it can name a new request.</summary>
+    public Task ForgetKeyAsync(string idempotencyKey, IdempotencyKeyRow key, CancellationToken cancellationToken = default) =>
+        records.TryDeleteEntityAsync(IdempotencyKeys.RowKey(idempotencyKey), key.ETag, cancellationToken);
 
     public Task<Stored<Sweep>?> GetAsync(string sweepId, CancellationToken cancellationToken = default) =>
         Sweep.IsValidId(sweepId) ? records.GetAsync(sweepId, cancellationToken) : Task.FromResult<Stored<Sweep>?>(null);
@@ -56,8 +63,8 @@ public sealed class TableSweepStore : IRecordStore<Sweep>
     Task<Stored<Sweep>?> IRecordStore<Sweep>.TryReplaceAsync(Sweep sweep, ETag etag, CancellationToken cancellationToken) =>
         records.TryReplaceAsync(sweep, etag, cancellationToken);
 
-    public Task<Page<Sweep>> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default) =>
-        records.ReadPageAsync(SweepPrefix, SweepsEnd, limit, next, cancellationToken);
+    public Task<Page<Sweep>> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default, string? owner = null) =>
+        records.ReadPageAsync(SweepPrefix, SweepsEnd, limit, next, cancellationToken, owner is null ? null : TableClient.CreateQueryFilter($"Owner eq {owner}"));
 
     /// <summary>Every sweep still running (few at any time: each is a sweep someone is waiting for).</summary>
     public IAsyncEnumerable<Stored<Sweep>> RunningAsync(CancellationToken cancellationToken = default) =>
@@ -66,5 +73,6 @@ public sealed class TableSweepStore : IRecordStore<Sweep>
     private static IReadOnlyDictionary<string, object?> Columns(Sweep sweep) => new Dictionary<string, object?>
     {
         ["Status"] = sweep.Status.ToString(),
+        ["Owner"] = sweep.Owner,
     };
 }

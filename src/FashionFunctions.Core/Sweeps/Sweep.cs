@@ -15,6 +15,9 @@ public sealed record Sweep
     public DateTimeOffset UpdatedAt { get; init; }
     public DateTimeOffset? FinishedAt { get; init; }
     public required SweepRequest Request { get; init; }
+
+    /// <summary>Who created the sweep (<see cref="Access.Caller.Id"/>); null for sweeps made before owners were recorded.</summary>
+    public string? Owner { get; init; }
     public required int PointCount { get; init; }
 
     /// <summary>One character per point: <c>.</c> unfinished, <c>s</c> succeeded, <c>f</c> failed, <c>c</c> cancelled.</summary>

@@ -1,3 +1,5 @@
+using FashionFunctions.Core.Access;
+using FashionFunctions.Core.Budgets;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Storage;
 using Microsoft.Extensions.Logging;
@@ -12,23 +14,38 @@ namespace FashionFunctions.Core.Sweeps;
 /// </summary>
 public sealed class SweepService(
     TableSweepStore sweeps, TableJobStore jobs, TrainingJobService jobService, SweepRecorder recorder,
-    JobLifecycleOptions lifecycle, TimeProvider time, ILogger<SweepService> logger)
+    JobLifecycleOptions lifecycle, TrainingBudget budget, TimeProvider time, ILogger<SweepService> logger)
 {
     private const int ParallelWrites = 8;
 
     /// <summary>
     /// Validates, stores the sweep (with its idempotency key, when given: a repeat with the key returns the same
     /// sweep instead of making a second), then creates and queues its jobs. Throws <see cref="InvalidSweepException"/>,
-    /// or <see cref="IdempotencyKeyReusedException"/> for a key first used with another request.
+    /// or <see cref="IdempotencyKeyReusedException"/> for a key first used with another request; a sweep over its
+    /// compute budget or beyond the running sweeps allowed is refused, and only an admin may have it promote.
     /// </summary>
-    public async Task<(SweepView Sweep, bool Created)> CreateAsync(SweepRequest request, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    public async Task<(SweepView Sweep, bool Created)> CreateAsync(SweepRequest request, Caller caller, string? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
         var plan = request.Plan();
-        string hash = request.Hash();
-        if (idempotencyKey is not null && await sweeps.GetKeyAsync(idempotencyKey, cancellationToken).ConfigureAwait(false) is { } existing)
+        if (plan.Promote)
         {
-            return (await ReplayAsync(existing, hash, cancellationToken).ConfigureAwait(false), false);
+            caller.Require(Role.Admin, "Promoting a sweep's winner");
         }
+
+        budget.CheckSweep(plan);
+        string hash = request.Hash();
+        string? key = idempotencyKey is null ? null : caller.ScopeKey(idempotencyKey);
+        if (key is not null && await sweeps.GetKeyAsync(key, cancellationToken).ConfigureAwait(false) is { } existing)
+        {
+            if (existing.Age <= budget.Options.IdempotencyKeyLifetime)
+            {
+                return (await ReplayAsync(existing, hash, caller, cancellationToken).ConfigureAwait(false), false);
+            }
+
+            await sweeps.ForgetKeyAsync(key, existing, cancellationToken).ConfigureAwait(false);
+        }
+
+        await budget.CheckRunningSweepsAsync(caller, cancellationToken).ConfigureAwait(false);
 
         var now = time.GetUtcNow();
         var sweep = new Sweep
@@ -38,25 +55,26 @@ public sealed class SweepService(
             CreatedAt = now,
             UpdatedAt = now,
             Request = request,
+            Owner = caller.Id,
             PointCount = plan.Points.Count,
             Finished = new string(Sweep.Unfinished, plan.Points.Count),
         };
         await jobs.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
-        if (await sweeps.CreateAsync(sweep, idempotencyKey, hash, cancellationToken).ConfigureAwait(false) is { } winner)
+        if (await sweeps.CreateAsync(sweep, key, hash, cancellationToken).ConfigureAwait(false) is { } winner)
         {
-            return (await ReplayAsync(winner, hash, cancellationToken).ConfigureAwait(false), false);
+            return (await ReplayAsync(winner, hash, caller, cancellationToken).ConfigureAwait(false), false);
         }
 
         await Parallel.ForEachAsync(plan.Points, new ParallelOptions { MaxDegreeOfParallelism = ParallelWrites, CancellationToken = cancellationToken },
             (point, ct) => new ValueTask(QueuePointAsync(sweep, plan, point, ct))).ConfigureAwait(false);
         await MarkQueuedOrCancelAsync(sweep.Id, cancellationToken).ConfigureAwait(false);
-        return (await GetAsync(sweep.Id, cancellationToken).ConfigureAwait(false), true);
+        return (await GetAsync(sweep.Id, caller, cancellationToken).ConfigureAwait(false), true);
     }
 
     /// <summary>The sweep an earlier create with this key made (the watchdog completes one whose create died).</summary>
-    private async Task<SweepView> ReplayAsync(IdempotencyKeyRow key, string requestHash, CancellationToken cancellationToken) =>
+    private async Task<SweepView> ReplayAsync(IdempotencyKeyRow key, string requestHash, Caller caller, CancellationToken cancellationToken) =>
         key.RequestHash == requestHash
-            ? await GetAsync(key.RecordId, cancellationToken).ConfigureAwait(false)
+            ? await GetAsync(key.RecordId, caller, cancellationToken).ConfigureAwait(false)
             : throw new IdempotencyKeyReusedException(key.RecordId);
 
     /// <summary>
@@ -178,22 +196,27 @@ public sealed class SweepService(
             Options = plan.OptionsFor(point),
             Promote = false, // the sweep promotes its winner, not each point
             SweepId = sweep.Id,
+            Owner = sweep.Owner,
         };
     }
 
-    /// <summary>The sweep and its points. Folds in any finished point a crashed run left unrecorded.</summary>
-    public async Task<SweepView> GetAsync(string sweepId, CancellationToken cancellationToken = default)
+    /// <summary>The sweep and its points, if <paramref name="caller"/> may see it (its owner, or an admin). Folds in
+    /// any finished point a crashed run left unrecorded.</summary>
+    public async Task<SweepView> GetAsync(string sweepId, Caller caller, CancellationToken cancellationToken = default)
     {
-        var stored = await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false) ?? throw new SweepNotFoundException(sweepId);
+        var stored = await sweeps.GetAsync(sweepId, cancellationToken).ConfigureAwait(false) is { } found && caller.Owns(found.Record.Owner)
+            ? found
+            : throw new SweepNotFoundException(sweepId);
         var points = await JobsOfAsync(sweepId, cancellationToken).ConfigureAwait(false);
         var sweep = await FoldFinishedAsync(stored.Record, points, cancellationToken).ConfigureAwait(false)
             ?? await recorder.PromoteIfDueAsync(stored, cancellationToken).ConfigureAwait(false);
         return SweepView.From(sweep, points);
     }
 
-    public async Task<Page<SweepSummary>> ListAsync(int limit, string? next, CancellationToken cancellationToken = default)
+    /// <summary>Newest first: every sweep for an admin, the caller's own for anyone else.</summary>
+    public async Task<Page<SweepSummary>> ListAsync(int limit, string? next, Caller caller, CancellationToken cancellationToken = default)
     {
-        var page = await sweeps.ListAsync(limit, next, cancellationToken).ConfigureAwait(false);
+        var page = await sweeps.ListAsync(limit, next, cancellationToken, caller.IsAdmin ? null : caller.Id).ConfigureAwait(false);
         return new Page<SweepSummary>(page.Items.Select(SweepSummary.SummaryOf).ToList(), page.Next);
     }
 
@@ -202,16 +225,17 @@ public sealed class SweepService(
     /// already publishing and finished ones keep their results; the sweep ends <see cref="SweepStatus.Cancelled"/>
     /// once every point has finished, and never promotes a winner.
     /// </summary>
-    public async Task<SweepView> CancelAsync(string sweepId, CancellationToken cancellationToken = default)
+    public async Task<SweepView> CancelAsync(string sweepId, Caller caller, CancellationToken cancellationToken = default)
     {
         await sweeps.UpdateAsync(sweepId, stored => stored.Record switch
         {
+            var other when !caller.Owns(other.Owner) => throw new SweepNotFoundException(sweepId),
             { Status: not SweepStatus.Running } finished => throw new SweepFinishedException(sweepId, finished.Status),
             { CancelRequested: true } => null,
             var running => running with { CancelRequested = true, UpdatedAt = time.GetUtcNow() },
         }, cancellationToken).ConfigureAwait(false);
         await CancelUnfinishedJobsAsync(sweepId, cancellationToken).ConfigureAwait(false);
-        return await GetAsync(sweepId, cancellationToken).ConfigureAwait(false);
+        return await GetAsync(sweepId, caller, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Cancels the sweep's unfinished jobs and folds the cancelled points in.</summary>
@@ -222,7 +246,7 @@ public sealed class SweepService(
         {
             try
             {
-                cancelled.Add(await jobService.CancelAsync(job.Id, cancellationToken).ConfigureAwait(false));
+                cancelled.Add(await jobService.CancelAsync(job.Id, Caller.App, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception e) when (e is TrainingJobFinishedException or TrainingJobPublishingException)
             {

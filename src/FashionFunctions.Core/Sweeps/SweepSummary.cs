@@ -18,6 +18,7 @@ public record SweepSummary
     public bool CancelRequested { get; init; }
     public SweepLeader? Leader { get; init; }
     public SweepLeader? Winner { get; init; }
+    public string? Owner { get; init; }
 
     public static SweepSummary SummaryOf(Sweep sweep) => SummaryOf(sweep, sweep.Request.Plan());
 
@@ -38,5 +39,6 @@ public record SweepSummary
         CancelRequested = sweep.CancelRequested,
         Leader = sweep.Leader,
         Winner = sweep.Winner,
+        Owner = sweep.Owner,
     };
 }

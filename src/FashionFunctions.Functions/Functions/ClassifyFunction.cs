@@ -13,7 +13,7 @@ public sealed class ClassifyFunction(ModelCache models, ImagePreprocessor prepro
 {
     [Function("Classify")]
     public async Task<IResult> ClassifyAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/classify")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/classify")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         int? top = request.Query.ContainsKey("top") ? RequestQuery.Int(request, "top", 3, 1, 10) : null;

@@ -10,7 +10,7 @@ public sealed class ModelsApi(BlobModelRegistry registry)
 {
     [Function("ListModels")]
     public async Task<IResult> ListAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/models")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/models")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var current = await registry.GetCurrentAsync(cancellationToken);
@@ -27,14 +27,14 @@ public sealed class ModelsApi(BlobModelRegistry registry)
 
     [Function("GetModel")]
     public async Task<IResult> GetAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/models/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/models/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.GetManifestAsync(id, cancellationToken));
 
     [Function("PromoteModel")]
     public async Task<IResult> PromoteAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/models/{id}/promote")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/models/{id}/promote")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
         TypedResults.Ok(await registry.PromoteAsync(id, onlyIfNewer: false, cancellationToken));

@@ -3,6 +3,7 @@ using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Functions.Http;
+using FashionFunctions.Functions.Http.Access;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 
@@ -17,50 +18,50 @@ public sealed class TrainingJobsApi(TrainingJobService service, TrainingJobWatch
 
     [Function("CreateTrainingJob")]
     public async Task<IResult> CreateAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/training-jobs")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/training-jobs")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         var body = await ReadRequestAsync(request, cancellationToken);
         string? key = IdempotencyKeyHeader.Read(request);
-        var (job, created) = await service.CreateAsync(body, key, cancellationToken);
+        var (job, created) = await service.CreateAsync(body, request.Caller(), key, cancellationToken);
         IdempotencyKeyHeader.MarkReplayed(request, created);
         return TypedResults.Accepted($"/api/training-jobs/{job.Id}", job);
     }
 
     [Function("GetTrainingJob")]
     public async Task<IResult> GetAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/training-jobs/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        TypedResults.Ok(await service.GetAsync(id, cancellationToken));
+        TypedResults.Ok(await service.GetAsync(id, request.Caller(), cancellationToken));
 
     [Function("ListTrainingJobs")]
     public async Task<IResult> ListAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/training-jobs")] HttpRequest request,
         CancellationToken cancellationToken)
     {
         int limit = RequestQuery.Int(request, "limit", 20, 1, 100);
         string? next = request.Query["next"];
-        var page = await service.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, cancellationToken);
+        var page = await service.ListAsync(limit, string.IsNullOrEmpty(next) ? null : next, request.Caller(), cancellationToken);
         return TypedResults.Ok(new { items = page.Items, next = page.Next });
     }
 
     [Function("CancelTrainingJob")]
     public async Task<IResult> CancelAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "api/training-jobs/{id}/cancel")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/training-jobs/{id}/cancel")] HttpRequest request,
         string id,
         CancellationToken cancellationToken) =>
-        TypedResults.Ok(await service.CancelAsync(id, cancellationToken));
+        TypedResults.Ok(await service.CancelAsync(id, request.Caller(), cancellationToken));
 
     /// <summary>Server-sent events: <c>event: job</c> with the record as <c>data</c>, at every change, until the
     /// job is finished.</summary>
     [Function("TrainingJobEvents")]
     public async Task<IResult> EventsAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/training-jobs/{id}/events")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/training-jobs/{id}/events")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
     {
-        await service.GetAsync(id, cancellationToken); // 404 before the stream starts
+        await service.GetAsync(id, request.Caller(), cancellationToken); // 404 before the stream starts
 
         var response = request.HttpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;

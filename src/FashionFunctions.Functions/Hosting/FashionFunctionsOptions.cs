@@ -76,6 +76,37 @@ public sealed class FashionFunctionsOptions : IValidatableObject
     /// (verified by SHA-256). Empty: the Debian package directory if present, else the canonical mirror.</summary>
     public string? DatasetSeedSource { get; set; }
 
+    /// <summary>Who may call what (<see cref="Http.Access.AuthOptions"/>): off unless turned on.</summary>
+    public Http.Access.AuthOptions Auth { get; set; } = new();
+
+    /// <summary>The most one job may cost, in Keras epochs (one epoch of the tutorial's model; its job costs 10).</summary>
+    [Range(1, 1_000_000)]
+    public double MaxJobCost { get; set; } = 200;
+
+    /// <summary>The most a sweep's points may cost together, in Keras epochs.</summary>
+    [Range(1, 10_000_000)]
+    public double MaxSweepCost { get; set; } = 1000;
+
+    /// <summary>Jobs outside sweeps one caller may have queued or running at once.</summary>
+    [Range(1, 10_000)]
+    public int MaxActiveJobsPerOwner { get; set; } = 10;
+
+    /// <summary>Jobs outside sweeps all callers together may have queued or running at once.</summary>
+    [Range(1, 100_000)]
+    public int MaxActiveJobs { get; set; } = 50;
+
+    /// <summary>Sweeps one caller may have running at once.</summary>
+    [Range(1, 1000)]
+    public int MaxRunningSweepsPerOwner { get; set; } = 2;
+
+    /// <summary>Sweeps all callers together may have running at once.</summary>
+    [Range(1, 10_000)]
+    public int MaxRunningSweeps { get; set; } = 5;
+
+    /// <summary>Hours an idempotency key names its first request; after that it names a new one.</summary>
+    [Range(1, 24 * 365)]
+    public int IdempotencyKeyHours { get; set; } = 24;
+
     /// <summary>Settings that are each in range but cannot work together refuse to start the app.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -83,7 +114,45 @@ public sealed class FashionFunctionsOptions : IValidatableObject
         {
             yield return new ValidationResult(problem, [nameof(JobHeartbeatSeconds), nameof(JobClaimExpirySeconds)]);
         }
+
+        string? keysProblem = null;
+        try
+        {
+            Auth.ParseKeys();
+        }
+        catch (ValidationException e)
+        {
+            keysProblem = e.Message;
+        }
+
+        if (keysProblem is not null)
+        {
+            yield return new ValidationResult(keysProblem, [nameof(Auth)]);
+        }
+
+        if (Auth.Mode == Http.Access.AuthMode.Off && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WEBSITE_INSTANCE_ID")))
+        {
+            yield return new ValidationResult(
+                "FashionFunctions:Auth:Mode is Off on Azure, which would let anyone train, promote and delete: set it to Keys or EntraId (the Bicep does).",
+                [nameof(Auth)]);
+        }
+
+        if (MaxJobCost > MaxSweepCost)
+        {
+            yield return new ValidationResult($"MaxJobCost ({MaxJobCost}) is above MaxSweepCost ({MaxSweepCost}): a sweep of one such job would be refused.", [nameof(MaxJobCost), nameof(MaxSweepCost)]);
+        }
     }
+
+    public Core.Budgets.BudgetOptions ToBudgets() => new()
+    {
+        MaxJobCost = MaxJobCost,
+        MaxSweepCost = MaxSweepCost,
+        MaxActiveJobsPerOwner = MaxActiveJobsPerOwner,
+        MaxActiveJobs = MaxActiveJobs,
+        MaxRunningSweepsPerOwner = MaxRunningSweepsPerOwner,
+        MaxRunningSweeps = MaxRunningSweeps,
+        IdempotencyKeyLifetime = TimeSpan.FromHours(IdempotencyKeyHours),
+    };
 
     public Core.Jobs.JobLifecycleOptions ToJobLifecycle() => new()
     {

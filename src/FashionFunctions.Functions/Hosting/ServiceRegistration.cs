@@ -1,12 +1,14 @@
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using FashionFunctions.Core.Budgets;
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Core.Sweeps;
+using FashionFunctions.Functions.Http;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,6 +48,8 @@ public static class ServiceRegistration
         services.AddSingleton(sp => new TableJobStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<ILogger<TableJobStore>>()));
         services.AddSingleton(sp => new CheckpointStore(Container(sp, StorageNames.CheckpointContainer)));
         services.AddSingleton(sp => new TrainingJobQueue(sp.GetRequiredService<QueueServiceClient>()));
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value.ToBudgets());
+        services.AddSingleton<TrainingBudget>();
         services.AddSingleton<TrainingJobService>();
         services.AddSingleton<JobWatchdog>();
         services.AddSingleton<PoisonedJobRecorder>();
@@ -83,6 +87,8 @@ public static class ServiceRegistration
         services.AddSingleton<ModelWarmUp>();
         services.AddHostedService(sp => sp.GetRequiredService<ModelWarmUp>());
         services.AddSingleton<Http.DecodeGate>();
+        services.AddSingleton<Http.Access.CallerResolver>();
+        services.AddHttpPipeline();
         services.AddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value;

@@ -1,10 +1,13 @@
 using System.Diagnostics;
+using FashionFunctions.Core.Access;
+using FashionFunctions.Core.Budgets;
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Core.Sweeps;
 using FashionFunctions.Core.Training;
+using FashionFunctions.Functions.Http.Access;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -54,6 +57,18 @@ public static class ErrorMapping
             case TrainingJobPublishingException p:
                 return Problem.Of(http, 409, "Job is publishing its model", p.Message,
                     new Dictionary<string, object?> { ["jobStatus"] = "running", ["publishing"] = true });
+            case UnauthenticatedException u:
+                return Problem.Of(http, 401, "Unauthenticated", u.Message);
+            case AccessDeniedException d:
+                return Problem.Of(http, 403, "Forbidden", d.Message,
+                    new Dictionary<string, object?> { ["requiredRole"] = Name(d.Required), ["role"] = Name(d.Actual) });
+            case OverBudgetException o:
+                return Problem.Of(http, 422, "Over budget", o.Message,
+                    new Dictionary<string, object?> { ["limit"] = o.Limit, ["figure"] = Math.Round(o.Figure, 2), ["allowed"] = o.Allowed });
+            case QuotaExceededException q:
+                return Problem.Of(http, 429, "Too many active", q.Message,
+                    new Dictionary<string, object?> { ["limit"] = q.Limit, ["figure"] = q.Count, ["allowed"] = q.Allowed },
+                    RetryAfter((int)Math.Ceiling(q.RetryAfter.TotalSeconds)));
             case IdempotencyKeyReusedException k:
                 return Problem.Of(http, 422, "Idempotency key reused", k.Message);
             case NoCurrentModelException n:
@@ -81,6 +96,8 @@ public static class ErrorMapping
             : "An unexpected error occurred; see the app's logs for this traceId.";
         return Problem.Of(http, 500, "Internal error", detail, TraceId(traceId));
     }
+
+    private static string Name(Role role) => role.ToString().ToLowerInvariant();
 
     private static Dictionary<string, object?>? Field(string? field) =>
         string.IsNullOrEmpty(field) ? null : new Dictionary<string, object?> { ["field"] = field };

@@ -1,0 +1,85 @@
+using FashionFunctions.Core.Access;
+using FashionFunctions.Core.Storage;
+using FashionFunctions.Core.Sweeps;
+using FashionFunctions.Core.Training;
+
+namespace FashionFunctions.Core.Budgets;
+
+/// <summary>
+/// Refuses training work beyond the budgets (<see cref="BudgetOptions"/>), whoever asks: a job or a sweep that
+/// would cost too much (<see cref="OverBudgetException"/>), and new work while too much is queued or running
+/// (<see cref="QuotaExceededException"/>). The counts are read before the create, so requests racing each other
+/// may together pass a limit by their own number; none passes it alone.
+/// </summary>
+public sealed class TrainingBudget(BudgetOptions options, TableJobStore jobs, TableSweepStore sweeps)
+{
+    public BudgetOptions Options => options;
+
+    public void CheckJob(TrainingOptions training)
+    {
+        double cost = TrainingCost.Of(training);
+        if (cost > options.MaxJobCost)
+        {
+            throw new OverBudgetException(nameof(options.MaxJobCost), cost, options.MaxJobCost, "This job");
+        }
+    }
+
+    public void CheckSweep(SweepPlan plan)
+    {
+        double total = 0;
+        foreach (var point in plan.Points)
+        {
+            double cost = TrainingCost.Of(plan.OptionsFor(point));
+            if (cost > options.MaxJobCost)
+            {
+                throw new OverBudgetException(nameof(options.MaxJobCost), cost, options.MaxJobCost, $"Point {point.Index} of this sweep");
+            }
+
+            total += cost;
+        }
+
+        if (total > options.MaxSweepCost)
+        {
+            throw new OverBudgetException(nameof(options.MaxSweepCost), total, options.MaxSweepCost, $"This sweep's {plan.Points.Count} points together");
+        }
+    }
+
+    public async Task CheckActiveJobsAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        var owners = await jobs.ActiveJobOwnersAsync(cancellationToken).ConfigureAwait(false);
+        int own = owners.Count(o => o == caller.Id);
+        if (own >= options.MaxActiveJobsPerOwner)
+        {
+            throw new QuotaExceededException(nameof(options.MaxActiveJobsPerOwner), own, options.MaxActiveJobsPerOwner,
+                "Your jobs queued or running", options.RetryAfter);
+        }
+
+        if (owners.Count >= options.MaxActiveJobs)
+        {
+            throw new QuotaExceededException(nameof(options.MaxActiveJobs), owners.Count, options.MaxActiveJobs,
+                "Jobs queued or running, everyone's together", options.RetryAfter);
+        }
+    }
+
+    public async Task CheckRunningSweepsAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        var owners = new List<string?>();
+        await foreach (var stored in sweeps.RunningAsync(cancellationToken).ConfigureAwait(false))
+        {
+            owners.Add(stored.Record.Owner);
+        }
+
+        int own = owners.Count(o => o == caller.Id);
+        if (own >= options.MaxRunningSweepsPerOwner)
+        {
+            throw new QuotaExceededException(nameof(options.MaxRunningSweepsPerOwner), own, options.MaxRunningSweepsPerOwner,
+                "Your sweeps running", options.RetryAfter);
+        }
+
+        if (owners.Count >= options.MaxRunningSweeps)
+        {
+            throw new QuotaExceededException(nameof(options.MaxRunningSweeps), owners.Count, options.MaxRunningSweeps,
+                "Sweeps running, everyone's together", options.RetryAfter);
+        }
+    }
+}
