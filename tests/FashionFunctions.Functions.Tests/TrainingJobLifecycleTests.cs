@@ -64,7 +64,7 @@ public class TrainingJobLifecycleTests(LifecycleApp app) : IClassFixture<Lifecyc
         var request = new TrainingJobRequest { Epochs = 1, TrainLimit = 6000, Seed = 3 };
         await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => broken.GetRequiredService<TrainingJobService>().CreateAsync(request, Caller.Local, key));
 
-        var jobId = (await app.Get<TableJobStore>().GetKeyAsync(key))!.RecordId;
+        var jobId = (await app.Get<TableJobStore>().GetKeyAsync(Caller.Local.ScopeKey(key)))!.RecordId;
         Assert.Equal(0, await Jobs.MessagesForAsync(app, jobId));
 
         app.Time.Advance(TimeSpan.FromSeconds(11)); // past the grace a replay gives the first submit

@@ -87,6 +87,12 @@ public sealed class AppServer : IAsyncDisposable
             ["FashionFunctions:WarmUpOnStart"] = "false",
             // A checkpoint after every epoch: the resume and takeover tests stop runs after a given epoch.
             ["FashionFunctions:CheckpointIntervalSeconds"] = "0",
+            // Budgets out of the way of tests that do not test them (those set their own).
+            ["FashionFunctions:MaxActiveJobsPerOwner"] = "1000",
+            ["FashionFunctions:MaxActiveJobs"] = "1000",
+            ["FashionFunctions:MaxRunningSweepsPerOwner"] = "1000",
+            ["FashionFunctions:MaxRunningSweeps"] = "1000",
+            ["FashionFunctions:MaxSweepCost"] = "100000",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

@@ -20,15 +20,6 @@ public sealed class RightsApp : FunctionsApp
 
     public AppServer EntraServer { get; private set; } = null!;
 
-    /// <summary>Budgets wide enough that the matrix's own creations never meet them.</summary>
-    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
-    {
-        ["FashionFunctions:MaxActiveJobsPerOwner"] = "1000",
-        ["FashionFunctions:MaxActiveJobs"] = "1000",
-        ["FashionFunctions:MaxRunningSweepsPerOwner"] = "1000",
-        ["FashionFunctions:MaxRunningSweeps"] = "1000",
-    };
-
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
@@ -74,7 +65,7 @@ public sealed class RightsApp : FunctionsApp
 
     private Dictionary<string, string?> With(Dictionary<string, string?> auth)
     {
-        var settings = new Dictionary<string, string?>(Settings);
+        var settings = new Dictionary<string, string?>();
         foreach (var (key, value) in auth)
         {
             settings[key] = value;
