@@ -35,8 +35,9 @@ ensure_dataset() {
   fi
 }
 
-# For the infrastructure tests, which check every script here with it.
-ensure_shellcheck() {
+# jq for issue-key.sh and entra-app.sh; ShellCheck for the infrastructure tests, which check every script here.
+ensure_script_tools() {
+  command -v jq >/dev/null 2>&1 || apt_install jq
   command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
 }
 

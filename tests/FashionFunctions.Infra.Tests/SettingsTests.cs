@@ -12,12 +12,17 @@ public class SettingsTests
     /// <summary>Local-only: a connection string to Azurite, and the worker runtime that Flex Consumption sets in functionAppConfig.</summary>
     private static readonly string[] LocalOnly = [ServiceRegistration.StorageConnection, "FUNCTIONS_WORKER_RUNTIME"];
 
-    /// <summary>Azure-only: identity-based storage and telemetry settings that replace the connection string.</summary>
+    /// <summary>Azure-only: identity-based storage and telemetry settings that replace the connection string (the
+    /// app's data has a connection of its own there, which locally falls back to AzureWebJobsStorage), and the auth
+    /// mode, which follows whether App Service Authentication is on.</summary>
     private static readonly string[] AzureOnly =
     [
         "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "AzureWebJobsStorage__blobServiceUri",
         "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri",
+        "FashionFunctionsStorage__credential", "FashionFunctionsStorage__clientId", "FashionFunctionsStorage__blobServiceUri",
+        "FashionFunctionsStorage__queueServiceUri", "FashionFunctionsStorage__tableServiceUri",
         "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        "FashionFunctions__Auth__Mode",
     ];
 
     /// <summary>Settings whose values differ on purpose: the local Debian directory vs the canonical mirror.</summary>
@@ -36,11 +41,13 @@ public class SettingsTests
         return sample.RootElement.GetProperty("Values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
     }
 
-    private static Dictionary<string, string> BicepAppSettings()
+    /// <summary>The app settings the templates write (infra/app/app-settings.bicep's <c>settings</c>), evaluated for
+    /// the given main.bicep parameters; values known only at deployment time read as their expression.</summary>
+    internal static Dictionary<string, string> BicepAppSettings(params (string Name, object? Value)[] parameters)
     {
-        var config = CompiledTemplate.Resources("Microsoft.Web/sites/config")
-            .Single(r => r.GetProperty("name").GetString()!.Contains("appsettings"));
-        return config.GetProperty("properties").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        var module = CompiledTemplate.Deploy(parameters).Single(r => r.Type == "Microsoft.Resources/deployments" && r.Symbol == "appSettings");
+        var settings = (Dictionary<string, object?>)module.Property("parameters", "settings", "value")!;
+        return settings.ToDictionary(p => p.Key, p => ArmScope.Render(p.Value));
     }
 
     [Fact]
@@ -76,7 +83,7 @@ public class SettingsTests
         }
 
         Assert.Equal("/usr/share/datasets/fashion-mnist", local[SeedSource]);
-        Assert.StartsWith("http", azure[SeedSource]);
+        Assert.StartsWith("https://", azure[SeedSource]);
         Assert.Equal("UseDevelopmentStorage=true", local[ServiceRegistration.StorageConnection]);
         Assert.Equal("dotnet-isolated", local["FUNCTIONS_WORKER_RUNTIME"]);
         Assert.Equal("managedidentity", azure["AzureWebJobsStorage__credential"]);
