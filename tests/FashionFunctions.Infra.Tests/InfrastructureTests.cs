@@ -73,7 +73,7 @@ public class InfrastructureTests
         Assert.InRange(VersionDeleteDays(models) ?? long.MaxValue, 30, long.MaxValue);
     }
 
-        [Fact]
+    [Fact]
     public void Monitoring_is_application_insights_on_log_analytics_without_local_auth()
     {
         var insights = Single("Microsoft.Insights/components");
