@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using FashionFunctions.Functions.Hosting;
 using FashionFunctions.Testing;
+using Microsoft.Extensions.Configuration;
 
 namespace FashionFunctions.Infra.Tests;
 
@@ -100,5 +101,27 @@ public class SettingsTests
         Assert.Equal(1, queues.GetProperty("batchSize").GetInt32());
         Assert.Equal(0, queues.GetProperty("newBatchThreshold").GetInt32());
         Assert.Equal("base64", queues.GetProperty("messageEncoding").GetString());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_apps_storage_clients_use_the_data_connection_the_bicep_sets_and_the_hosts_without_it(bool withDataConnection)
+    {
+        // The Bicep's storage settings as the worker sees them, each service URI naming the connection it belongs to.
+        var settings = BicepAppSettings()
+            .Where(s => s.Key.StartsWith("AzureWebJobsStorage__", StringComparison.Ordinal)
+                || (withDataConnection && s.Key.StartsWith($"{ServiceRegistration.DataConnection}__", StringComparison.Ordinal)))
+            .ToDictionary(
+                s => s.Key.Replace("__", ":", StringComparison.Ordinal),
+                s => (string?)(s.Key.EndsWith("ServiceUri", StringComparison.Ordinal) ? $"https://{s.Key.Split("__")[0].ToLowerInvariant()}.core.windows.net" : s.Value));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
+        var endpoints = StorageEndpoints.From(ServiceRegistration.DataStorage(configuration));
+        string expected = withDataConnection ? "fashionfunctionsstorage" : "azurewebjobsstorage";
+        Assert.Equal($"{expected}.core.windows.net", endpoints.Blobs(new()).Uri.Host);
+        Assert.Equal($"{expected}.core.windows.net", endpoints.Queues(new()).Uri.Host);
+        Assert.Equal($"{expected}.core.windows.net", endpoints.Tables(new()).Uri.Host);
+        Assert.IsType<Azure.Identity.ManagedIdentityCredential>(endpoints.Credential);
     }
 }
