@@ -1,6 +1,8 @@
-// FashionFunctions on Azure: a Function App on the Flex Consumption plan (Linux, .NET 10 isolated worker),
-// its storage account (queue, containers; no shared keys), a user-assigned identity with the data roles the
-// app needs, and Application Insights on a Log Analytics workspace. Deploy with `azd up`.
+// FashionFunctions on Azure: a Function App on the Flex Consumption plan (Linux, .NET 10 isolated worker), two
+// storage accounts (the host's: its state, the queues, the deployment package; the app's data: dataset, models,
+// checkpoints, jobs; no shared keys), two user-assigned identities (the host's, with the roles the host needs on
+// its account; the data identity, with roles scoped to each container, table and queue the app uses), and
+// Application Insights on a Log Analytics workspace. Deploy with `azd up`.
 targetScope = 'subscription'
 
 @minLength(1)
@@ -21,6 +23,15 @@ param instanceMemoryMB int = 4096
 @description('The most instances the app scales out to.')
 param maximumInstanceCount int = 40
 
+@description('The https mirror the dataset blobs are seeded from on first use (every file is checked by SHA-256 and size). Keras downloads Fashion-MNIST from this one; the project\'s own S3 website answers http only.')
+param datasetMirror string = 'https://storage.googleapis.com/tensorflow/tf-keras-datasets/'
+
+@description('Microsoft Entra tenant id for App Service Authentication; empty (the default) leaves it off and callers use named function keys.')
+param authTenantId string = ''
+
+@description('Application (client) id of the app registration (scripts/entra-app.sh); needed when authTenantId is set.')
+param authClientId string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 
@@ -34,6 +45,15 @@ module identity 'app/identity.bicep' = {
   scope: resourceGroup
   params: {
     name: 'id-fashion-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module dataIdentity 'app/identity.bicep' = {
+  scope: resourceGroup
+  params: {
+    name: 'id-fashion-data-${resourceToken}'
     location: location
     tags: tags
   }
@@ -58,12 +78,33 @@ module storage 'app/storage.bicep' = {
   }
 }
 
+module dataStorage 'app/data-storage.bicep' = {
+  scope: resourceGroup
+  params: {
+    name: 'stfashdata${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
 module access 'app/access.bicep' = {
   scope: resourceGroup
   params: {
     storageAccountName: storage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     principalId: identity.outputs.principalId
+  }
+}
+
+module dataAccess 'app/data-access.bicep' = {
+  scope: resourceGroup
+  params: {
+    dataAccountName: dataStorage.outputs.name
+    containerNames: dataStorage.outputs.containerNames
+    tableNames: dataStorage.outputs.tableNames
+    hostAccountName: storage.outputs.name
+    queueNames: storage.outputs.queueNames
+    principalId: dataIdentity.outputs.principalId
   }
 }
 
@@ -74,15 +115,21 @@ module functionApp 'app/function-app.bicep' = {
     planName: 'plan-fashion-${resourceToken}'
     location: location
     tags: tags
-    identityId: identity.outputs.id
-    identityClientId: identity.outputs.clientId
+    hostIdentityId: identity.outputs.id
+    hostIdentityClientId: identity.outputs.clientId
+    dataIdentityId: dataIdentity.outputs.id
+    dataIdentityClientId: dataIdentity.outputs.clientId
     storageAccountName: storage.outputs.name
+    dataStorageAccountName: dataStorage.outputs.name
     deploymentContainerName: storage.outputs.deploymentContainerName
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount
+    datasetMirror: datasetMirror
+    authTenantId: authTenantId
+    authClientId: authClientId
   }
-  dependsOn: [access]
+  dependsOn: [access, dataAccess]
 }
 
 output AZURE_LOCATION string = location
@@ -90,3 +137,5 @@ output AZURE_RESOURCE_GROUP string = resourceGroup.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_APP_URL string = functionApp.outputs.url
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_DATA_STORAGE_ACCOUNT_NAME string = dataStorage.outputs.name
+output FASHION_AUTH_MODE string = empty(authTenantId) ? 'Keys' : 'EntraId'

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the scripts in this folder. Source it; do not run it.
 set -euo pipefail
 
@@ -5,6 +6,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATASET_DIR=/usr/share/datasets/fashion-mnist
 AZURITE_DIR="$REPO_ROOT/tools/azurite"
 AZURITE_BIN="$AZURITE_DIR/node_modules/.bin/azurite"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 APP_DIR="$REPO_ROOT/src/FashionFunctions.Functions"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -31,6 +33,12 @@ ensure_dataset() {
   if [ ! -f "$DATASET_DIR/train-images-idx3-ubyte.gz" ] && [ ! -f "$DATASET_DIR/train-images-idx3-ubyte" ]; then
     apt_install dataset-fashion-mnist
   fi
+}
+
+# jq for issue-key.sh and entra-app.sh; ShellCheck for the infrastructure tests, which check every script here.
+ensure_script_tools() {
+  command -v jq >/dev/null 2>&1 || apt_install jq
+  command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
 }
 
 ensure_dotnet() {

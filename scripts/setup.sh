@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what building, running and testing need: the dataset and Chromium (apt), Azurite (npm, into tools/azurite),
-# and the NuGet packages (dotnet restore). Safe to re-run.
+# Installs what building, running and testing need: the dataset, Chromium, jq and ShellCheck (apt), Azurite (npm,
+# into tools/azurite), and the NuGet packages (dotnet restore). Safe to re-run.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_dotnet
 ensure_dataset
 ensure_azurite
 ensure_chromium
+ensure_script_tools
 say "Restoring NuGet packages"
 dotnet restore "$REPO_ROOT/FashionFunctions.sln" --verbosity quiet
 if [ ! -f "$APP_DIR/local.settings.json" ]; then

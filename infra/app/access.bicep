@@ -1,8 +1,10 @@
-// The data roles the app's identity needs, scoped to its own storage account and Application Insights:
-// - Storage Blob Data Owner: the host's identity-based AzureWebJobsStorage requires it (leases, keys); the app
-//   reads and writes the dataset, model and job blobs; Flex Consumption reads the deployment package.
-// - Storage Queue Data Contributor: the queue trigger receives and deletes messages, the API enqueues them, and
-//   failed messages are moved to the poison queue.
+// The host identity's roles: what the Functions host needs of its own account (identity-based
+// AzureWebJobsStorage), and telemetry. The app's data is not here: the data identity's roles are in
+// data-access.bicep.
+// - Storage Blob Data Owner: the host's identity-based AzureWebJobsStorage requires it (its keys, leases and timer
+//   schedules, in containers it creates); Flex Consumption reads the deployment package with this identity.
+// - Storage Queue Data Contributor: the queue triggers receive and delete messages, and move failed ones to the
+//   poison queue.
 // - Storage Table Data Contributor: the host records diagnostic events in a table of AzureWebJobsStorage.
 // - Monitoring Metrics Publisher: telemetry to Application Insights with local authentication disabled.
 param storageAccountName string

@@ -1,4 +1,4 @@
-// The identity the app uses for storage (host and app alike), Application Insights, and its deployment package.
+// A user-assigned identity: the host's (its storage account, the deployment package, telemetry) or the app's data identity.
 param name string
 param location string
 param tags object

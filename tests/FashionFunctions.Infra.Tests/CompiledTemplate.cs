@@ -19,6 +19,19 @@ internal static class CompiledTemplate
 
     public static JsonElement Root => Compiled.Value;
 
+    /// <summary>What deploying main.bicep with these parameters (besides an environment name and a location) would
+    /// create, modules followed (see <see cref="ArmScope"/>).</summary>
+    public static IReadOnlyList<ArmResource> Deploy(params (string Name, object? Value)[] parameters)
+    {
+        var given = new Dictionary<string, object?> { ["environmentName"] = "test", ["location"] = "westeurope" };
+        foreach (var (name, value) in parameters)
+        {
+            given[name] = value;
+        }
+
+        return new ArmScope(Root, given).Deployed().ToList();
+    }
+
     /// <summary>Every resource object of the given type, at any depth.</summary>
     public static IEnumerable<JsonElement> Resources(string type) => Walk(Root).Where(e =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String &&

@@ -8,7 +8,7 @@ namespace FashionFunctions.Infra.Tests;
 [Trait("Category", "ChildProcess")]
 public class InfrastructureTests
 {
-    private static JsonElement Single(string type) => Assert.Single(CompiledTemplate.Resources(type));
+    private static JsonElement Single(string type) => Assert.Single(CompiledTemplate.Resources(type), r => !IsExisting(r));
 
     [Fact]
     public void The_app_runs_on_flex_consumption_linux_dotnet_isolated_10_with_4096_mb()
@@ -31,40 +31,46 @@ public class InfrastructureTests
     [Fact]
     public void Storage_disallows_shared_keys_and_holds_the_apps_queues_and_containers()
     {
-        var account = Single("Microsoft.Storage/storageAccounts");
-        Assert.False(account.GetProperty("properties").GetProperty("allowSharedKeyAccess").GetBoolean());
-        Assert.False(account.GetProperty("properties").GetProperty("allowBlobPublicAccess").GetBoolean());
+        var accounts = CompiledTemplate.Resources("Microsoft.Storage/storageAccounts").Where(a => !IsExisting(a)).ToList();
+        Assert.Equal(2, accounts.Count);
+        foreach (var account in accounts)
+        {
+            Assert.False(account.GetProperty("properties").GetProperty("allowSharedKeyAccess").GetBoolean());
+            Assert.False(account.GetProperty("properties").GetProperty("allowBlobPublicAccess").GetBoolean());
+        }
 
-        // Each kind of resource from its own list: the queue and a container could share a name.
-        string storageModule = File.ReadAllText(Path.Combine(RepoRoot.Path, "infra", "app", "storage.bicep"));
-        Assert.Superset(new HashSet<string> { StorageNames.DatasetContainer, StorageNames.ModelContainer, StorageNames.CheckpointContainer }, BicepList(storageModule, "containers"));
-        Assert.Superset(new HashSet<string> { StorageNames.TrainingQueue, StorageNames.TrainingPoisonQueue }, BicepList(storageModule, "queues"));
-        Assert.Superset(new HashSet<string> { StorageNames.JobTable }, BicepList(storageModule, "tables"));
-        Assert.Contains("Microsoft.Storage/storageAccounts/queueServices/queues@", storageModule);
-        Assert.Contains("Microsoft.Storage/storageAccounts/tableServices/tables@", storageModule);
+        // Each kind of resource from its own list: the queue and a container could share a name. The app's data in
+        // its account; the queues in the host's, where the queue triggers read them through AzureWebJobsStorage.
+        string dataModule = File.ReadAllText(Path.Combine(RepoRoot.Path, "infra", "app", "data-storage.bicep"));
+        string hostModule = File.ReadAllText(Path.Combine(RepoRoot.Path, "infra", "app", "storage.bicep"));
+        Assert.Superset(new HashSet<string> { StorageNames.DatasetContainer, StorageNames.ModelContainer, StorageNames.CheckpointContainer }, BicepList(dataModule, "containers"));
+        Assert.Superset(new HashSet<string> { StorageNames.JobTable }, BicepList(dataModule, "tables"));
+        Assert.Superset(new HashSet<string> { StorageNames.TrainingQueue, StorageNames.TrainingPoisonQueue }, BicepList(hostModule, "queues"));
+        var containers = CompiledTemplate.Deploy().Where(r => r.Type == "Microsoft.Storage/storageAccounts/blobServices/containers").Select(r => r.Name.Split('/')).ToList();
+        string hostAccount = containers.Single(c => c[^1] == "app-package")[0];
+        Assert.Equal(["app-package"], containers.Where(c => c[0] == hostAccount).Select(c => c[^1]));
+        Assert.Contains("Microsoft.Storage/storageAccounts/queueServices/queues@", hostModule);
+        Assert.Contains("Microsoft.Storage/storageAccounts/tableServices/tables@", dataModule);
     }
 
     [Fact]
-    public void The_identity_gets_exactly_the_blob_queue_table_and_monitoring_roles()
+    public void Model_blobs_are_versioned_and_soft_deleted_and_deleted_containers_can_be_restored()
     {
-        var roles = CompiledTemplate.Resources("Microsoft.Authorization/roleAssignments").ToList();
-        string text = string.Join("\n", roles.Select(r => r.ToString()));
-        string template = CompiledTemplate.Root.ToString();
-        foreach (string role in new[]
-        {
-            "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", // Storage Blob Data Owner
-            "974c5e8b-45b9-4653-ba55-5f855dd0fb88", // Storage Queue Data Contributor
-            "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", // Storage Table Data Contributor
-            "3913510d-42f4-4e42-8a64-420c390055eb", // Monitoring Metrics Publisher
-        })
-        {
-            Assert.Contains(role, template);
-        }
+        var deployed = CompiledTemplate.Deploy();
+        string dataAccount = deployed.Where(r => r.Type == "Microsoft.Storage/storageAccounts/blobServices/containers")
+            .Select(r => r.Name.Split('/')).Single(n => n[^1] == StorageNames.ModelContainer)[0];
+        var blobService = Assert.Single(deployed, r => r.Type == "Microsoft.Storage/storageAccounts/blobServices" && r.Name == $"{dataAccount}/default");
 
-        Assert.DoesNotContain("17d1049b-9a84-46fb-8f53-869881c3d3ab", template); // Storage Account Contributor: not needed
-        Assert.DoesNotContain("ba92f5b4-2d11-453d-a403-e96b0029c9fe", template); // Blob Data Contributor: Owner covers it
-        Assert.Equal(2, roles.Count); // one looped assignment over the three storage roles, one for telemetry
-        Assert.Contains("ServicePrincipal", text);
+        Assert.Equal(true, blobService.Property("isVersioningEnabled"));
+        Assert.Equal(true, blobService.Property("deleteRetentionPolicy", "enabled"));
+        Assert.InRange((long)blobService.Property("deleteRetentionPolicy", "days")!, 7, 365);
+        Assert.Equal(true, blobService.Property("containerDeleteRetentionPolicy", "enabled"));
+        Assert.InRange((long)blobService.Property("containerDeleteRetentionPolicy", "days")!, 7, 365);
+
+        // Previous versions of models are kept for weeks, not deleted with the checkpoints' after a day.
+        var rules = LifecycleRules(deployed);
+        var models = Assert.Single(rules, r => Prefixes(r).Contains($"{StorageNames.ModelContainer}/"));
+        Assert.InRange(VersionDeleteDays(models) ?? long.MaxValue, 30, long.MaxValue);
     }
 
     [Fact]
@@ -96,17 +102,45 @@ public class InfrastructureTests
         Assert.InRange(timeout, TimeSpan.FromMinutes(10), TimeSpan.FromHours(4)); // a 10-epoch job takes under a minute on 2 cores
     }
 
-    /// <summary>The string literals of <c>var {name} = [...]</c> in a Bicep file.</summary>
     [Fact]
     public void Checkpoints_a_crash_left_behind_are_deleted_by_a_lifecycle_rule_and_nothing_else_is()
     {
-        var rules = Single("Microsoft.Storage/storageAccounts/managementPolicies").GetProperty("properties").GetProperty("policy").GetProperty("rules");
-        var rule = Assert.Single(rules.EnumerateArray());
-        var definition = rule.GetProperty("definition");
-        Assert.Equal(["checkpoints/"], definition.GetProperty("filters").GetProperty("prefixMatch").EnumerateArray().Select(p => p.GetString()));
-        Assert.True(definition.GetProperty("actions").GetProperty("baseBlob").GetProperty("delete").TryGetProperty("daysAfterModificationGreaterThan", out _));
+        var rules = LifecycleRules(CompiledTemplate.Deploy());
+        var checkpoints = Assert.Single(rules, r => Actions(r).ContainsKey("baseBlob"));
+        Assert.Equal(["checkpoints/"], Prefixes(checkpoints));
+        Assert.NotNull(VersionDeleteDays(checkpoints)); // a deleted checkpoint lives on as a version: it goes too
+        Assert.All(rules.Where(r => r != checkpoints), r => Assert.Equal(["version"], Actions(r).Keys)); // the rest only expire old versions
     }
 
+    [Fact]
+    public void The_dataset_mirror_is_https_and_the_same_as_the_apps_canonical_one()
+    {
+        var mirror = CompiledTemplate.Root.GetProperty("parameters").GetProperty("datasetMirror").GetProperty("defaultValue").GetString()!;
+        Assert.StartsWith("https://", mirror);
+        Assert.Equal(FashionFunctions.Core.Data.HttpDatasetSource.CanonicalMirror, new Uri(mirror));
+        Assert.Equal(mirror, SettingsTests.BicepAppSettings()["FashionFunctions__DatasetSeedSource"]);
+    }
+
+    private static bool IsExisting(JsonElement resource) => resource.TryGetProperty("existing", out var existing) && existing.GetBoolean();
+
+    private static List<Dictionary<string, object?>> LifecycleRules(IReadOnlyList<ArmResource> deployed)
+    {
+        var policy = Assert.Single(deployed, r => r.Type == "Microsoft.Storage/storageAccounts/managementPolicies");
+        return ((List<object?>)policy.Property("policy", "rules")!).Cast<Dictionary<string, object?>>().ToList();
+    }
+
+    private static List<string> Prefixes(Dictionary<string, object?> rule) =>
+        ((List<object?>)((Dictionary<string, object?>)((Dictionary<string, object?>)rule["definition"]!)["filters"]!)["prefixMatch"]!).Cast<string>().ToList();
+
+    private static Dictionary<string, object?> Actions(Dictionary<string, object?> rule) =>
+        (Dictionary<string, object?>)((Dictionary<string, object?>)rule["definition"]!)["actions"]!;
+
+    private static long? VersionDeleteDays(Dictionary<string, object?> rule) =>
+        Actions(rule).TryGetValue("version", out var version)
+            ? (long)((Dictionary<string, object?>)((Dictionary<string, object?>)version!)["delete"]!)["daysAfterCreationGreaterThan"]!
+            : null;
+
+    /// <summary>The string literals of <c>var {name} = [...]</c> in a Bicep file.</summary>
     private static HashSet<string> BicepList(string bicep, string name)
     {
         var list = System.Text.RegularExpressions.Regex.Match(bicep, $@"(?m)^var {name} = \[(?<items>[^\]]*)\]");

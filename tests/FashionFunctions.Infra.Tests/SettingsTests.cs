@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using FashionFunctions.Functions.Hosting;
 using FashionFunctions.Testing;
+using Microsoft.Extensions.Configuration;
 
 namespace FashionFunctions.Infra.Tests;
 
@@ -12,12 +13,17 @@ public class SettingsTests
     /// <summary>Local-only: a connection string to Azurite, and the worker runtime that Flex Consumption sets in functionAppConfig.</summary>
     private static readonly string[] LocalOnly = [ServiceRegistration.StorageConnection, "FUNCTIONS_WORKER_RUNTIME"];
 
-    /// <summary>Azure-only: identity-based storage and telemetry settings that replace the connection string.</summary>
+    /// <summary>Azure-only: identity-based storage and telemetry settings that replace the connection string (the
+    /// app's data has a connection of its own there, which locally falls back to AzureWebJobsStorage), and the auth
+    /// mode, which follows whether App Service Authentication is on.</summary>
     private static readonly string[] AzureOnly =
     [
         "AzureWebJobsStorage__credential", "AzureWebJobsStorage__clientId", "AzureWebJobsStorage__blobServiceUri",
         "AzureWebJobsStorage__queueServiceUri", "AzureWebJobsStorage__tableServiceUri",
+        "FashionFunctionsStorage__credential", "FashionFunctionsStorage__clientId", "FashionFunctionsStorage__blobServiceUri",
+        "FashionFunctionsStorage__queueServiceUri", "FashionFunctionsStorage__tableServiceUri",
         "APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        "FashionFunctions__Auth__Mode",
     ];
 
     /// <summary>Settings whose values differ on purpose: the local Debian directory vs the canonical mirror.</summary>
@@ -36,11 +42,13 @@ public class SettingsTests
         return sample.RootElement.GetProperty("Values").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
     }
 
-    private static Dictionary<string, string> BicepAppSettings()
+    /// <summary>The app settings the templates write (infra/app/app-settings.bicep's <c>settings</c>), evaluated for
+    /// the given main.bicep parameters; values known only at deployment time read as their expression.</summary>
+    internal static Dictionary<string, string> BicepAppSettings(params (string Name, object? Value)[] parameters)
     {
-        var config = CompiledTemplate.Resources("Microsoft.Web/sites/config")
-            .Single(r => r.GetProperty("name").GetString()!.Contains("appsettings"));
-        return config.GetProperty("properties").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
+        var module = CompiledTemplate.Deploy(parameters).Single(r => r.Type == "Microsoft.Resources/deployments" && r.Symbol == "appSettings");
+        var settings = (Dictionary<string, object?>)module.Property("parameters", "settings", "value")!;
+        return settings.ToDictionary(p => p.Key, p => ArmScope.Render(p.Value));
     }
 
     [Fact]
@@ -76,7 +84,7 @@ public class SettingsTests
         }
 
         Assert.Equal("/usr/share/datasets/fashion-mnist", local[SeedSource]);
-        Assert.StartsWith("http", azure[SeedSource]);
+        Assert.StartsWith("https://", azure[SeedSource]);
         Assert.Equal("UseDevelopmentStorage=true", local[ServiceRegistration.StorageConnection]);
         Assert.Equal("dotnet-isolated", local["FUNCTIONS_WORKER_RUNTIME"]);
         Assert.Equal("managedidentity", azure["AzureWebJobsStorage__credential"]);
@@ -93,5 +101,27 @@ public class SettingsTests
         Assert.Equal(1, queues.GetProperty("batchSize").GetInt32());
         Assert.Equal(0, queues.GetProperty("newBatchThreshold").GetInt32());
         Assert.Equal("base64", queues.GetProperty("messageEncoding").GetString());
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_apps_storage_clients_use_the_data_connection_the_bicep_sets_and_the_hosts_without_it(bool withDataConnection)
+    {
+        // The Bicep's storage settings as the worker sees them, each service URI naming the connection it belongs to.
+        var settings = BicepAppSettings()
+            .Where(s => s.Key.StartsWith("AzureWebJobsStorage__", StringComparison.Ordinal)
+                || (withDataConnection && s.Key.StartsWith($"{ServiceRegistration.DataConnection}__", StringComparison.Ordinal)))
+            .ToDictionary(
+                s => s.Key.Replace("__", ":", StringComparison.Ordinal),
+                s => (string?)(s.Key.EndsWith("ServiceUri", StringComparison.Ordinal) ? $"https://{s.Key.Split("__")[0].ToLowerInvariant()}.core.windows.net" : s.Value));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+
+        var endpoints = StorageEndpoints.From(ServiceRegistration.DataStorage(configuration));
+        string expected = withDataConnection ? "fashionfunctionsstorage" : "azurewebjobsstorage";
+        Assert.Equal($"{expected}.core.windows.net", endpoints.Blobs(new()).Uri.Host);
+        Assert.Equal($"{expected}.core.windows.net", endpoints.Queues(new()).Uri.Host);
+        Assert.Equal($"{expected}.core.windows.net", endpoints.Tables(new()).Uri.Host);
+        Assert.IsType<Azure.Identity.ManagedIdentityCredential>(endpoints.Credential);
     }
 }

@@ -19,8 +19,17 @@ namespace FashionFunctions.Functions.Hosting;
 
 public static class ServiceRegistration
 {
-    /// <summary>The connection the app and its triggers share (the Functions host's own storage).</summary>
+    /// <summary>The connection the queue triggers and the Functions host share (the host's own storage).</summary>
     public const string StorageConnection = "AzureWebJobsStorage";
+
+    /// <summary>The app's data (dataset, models, checkpoints, jobs, and the queue it sends to) when it has an account
+    /// and identity of its own, as infra/ deploys it; when this setting is absent, <see cref="StorageConnection"/>.</summary>
+    public const string DataConnection = "FashionFunctionsStorage";
+
+    /// <summary>The setting the app's storage clients are made from: <see cref="DataConnection"/> if set, else
+    /// <see cref="StorageConnection"/> (locally, Azurite for both).</summary>
+    public static IConfigurationSection DataStorage(IConfiguration configuration) =>
+        configuration.GetSection(DataConnection) is var data && data.Exists() ? data : configuration.GetSection(StorageConnection);
 
     /// <summary>Registers storage clients, the core services and options. Used by Program and the tests alike.</summary>
     public static IServiceCollection AddFashionFunctions(this IServiceCollection services, IConfiguration configuration)
@@ -40,7 +49,7 @@ public static class ServiceRegistration
                 json.SerializerOptions.Converters.Add(converter);
             }
         });
-        AddStorageClients(services, configuration.GetSection(StorageConnection));
+        AddStorageClients(services, DataStorage(configuration));
 
         services.AddSingleton(sp => new BlobModelRegistry(Container(sp, StorageNames.ModelContainer)));
         services.AddSingleton<IModelSource>(sp => sp.GetRequiredService<BlobModelRegistry>());

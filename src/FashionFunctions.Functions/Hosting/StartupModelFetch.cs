@@ -35,7 +35,7 @@ public sealed class StartupModelFetch
             return new StartupModelFetch(null);
         }
 
-        var connection = configuration.GetSection(ServiceRegistration.StorageConnection);
+        var connection = ServiceRegistration.DataStorage(configuration);
         return new StartupModelFetch(Task.Run(async () =>
         {
             using var timeout = new CancellationTokenSource(ModelWarmUp.Timeout);

@@ -8,10 +8,11 @@ using Microsoft.Extensions.Configuration;
 namespace FashionFunctions.Functions.Hosting;
 
 /// <summary>
-/// Where the app's storage is and how to sign in to it, read from the <see cref="ServiceRegistration.StorageConnection"/>
-/// setting as the Functions host reads it: a connection string (local: UseDevelopmentStorage=true), or
-/// identity-based settings (blobServiceUri, queueServiceUri and tableServiceUri, with credential=managedidentity and
-/// clientId for a user-assigned identity). The one place that turns the setting into clients.
+/// Where the app's storage is and how to sign in to it, read from a connection setting
+/// (<see cref="ServiceRegistration.DataStorage"/>) as the Functions host reads one: a connection string (local:
+/// UseDevelopmentStorage=true), or identity-based settings (blobServiceUri, queueServiceUri and tableServiceUri,
+/// with credential=managedidentity and clientId for a user-assigned identity). The one place that turns the setting
+/// into clients.
 /// </summary>
 public sealed class StorageEndpoints
 {
@@ -34,7 +35,7 @@ public sealed class StorageEndpoints
             return new StorageEndpoints(connection.Value);
         }
 
-        string key = ServiceRegistration.StorageConnection;
+        string key = connection.Path;
         string blobUri = connection["blobServiceUri"]
             ?? throw new InvalidOperationException($"Set {key} to a connection string, or {key}__blobServiceUri and __queueServiceUri.");
         string queueUri = connection["queueServiceUri"] ?? throw new InvalidOperationException($"Set {key}__queueServiceUri.");

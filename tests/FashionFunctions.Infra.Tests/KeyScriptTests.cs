@@ -1,0 +1,229 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using FashionFunctions.Testing;
+using Microsoft.Azure.Functions.Worker;
+
+namespace FashionFunctions.Infra.Tests;
+
+/// <summary>
+/// infra/roles.json, the Entra app roles, and scripts/issue-key.sh run against a stand-in Azure CLI that records
+/// every call: which functions a key is issued for, the hash the app setting carries, revocation.
+/// </summary>
+[Trait("Category", "ChildProcess")]
+public class KeyScriptTests
+{
+    private static readonly string Scripts = Path.Combine(RepoRoot.Path, "scripts");
+
+    private static JsonElement Roles()
+    {
+        using var roles = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot.Path, "infra", "roles.json")));
+        return roles.RootElement.GetProperty("roles").Clone();
+    }
+
+    private static List<string> FunctionsOf(string role) =>
+        Roles().GetProperty(role).TryGetProperty("functions", out var functions) ? functions.EnumerateArray().Select(f => f.GetString()!).ToList() : [];
+
+    /// <summary>The app's HTTP functions that take a function key, by [Function] name.</summary>
+    private static HashSet<string> KeyedFunctions() =>
+        typeof(FashionFunctions.Functions.Hosting.ServiceRegistration).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods())
+            .Where(m => m.GetParameters().Any(p => p.GetCustomAttribute<HttpTriggerAttribute>() is { AuthLevel: AuthorizationLevel.Function }))
+            .Select(m => m.GetCustomAttribute<FunctionAttribute>()!.Name)
+            .ToHashSet();
+
+    [Fact]
+    public void Roles_name_the_apps_keyed_functions_and_each_role_includes_the_one_below()
+    {
+        var roles = Roles();
+        Assert.Equal(["classifier", "trainer", "admin"], roles.EnumerateObject().Select(r => r.Name));
+        var keyed = KeyedFunctions();
+        Assert.Subset(keyed, FunctionsOf("classifier").ToHashSet());
+        Assert.Subset(keyed, FunctionsOf("trainer").ToHashSet());
+        Assert.Subset(FunctionsOf("trainer").ToHashSet(), FunctionsOf("classifier").ToHashSet());
+        Assert.Equal("host", roles.GetProperty("admin").GetProperty("keyScope").GetString());
+        // Promoting a model is the admin's alone.
+        Assert.DoesNotContain("PromoteModel", FunctionsOf("trainer"));
+        Assert.Contains("PromoteModel", keyed);
+    }
+
+    [Fact]
+    public void The_entra_app_roles_are_classifier_trainer_and_admin_for_users_and_applications()
+    {
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepoRoot.Path, "infra", "entra", "app-roles.json")));
+        var appRoles = manifest.RootElement.EnumerateArray().ToList();
+        Assert.Equal(["Classifier", "Trainer", "Admin"], appRoles.Select(r => r.GetProperty("value").GetString()));
+        Assert.Equal(Roles().EnumerateObject().Select(r => r.Value.GetProperty("appRole").GetString()), appRoles.Select(r => r.GetProperty("value").GetString()));
+        Assert.Equal(3, appRoles.Select(r => Guid.Parse(r.GetProperty("id").GetString()!)).Distinct().Count());
+        Assert.All(appRoles, r => Assert.Equal(["User", "Application"], r.GetProperty("allowedMemberTypes").EnumerateArray().Select(t => t.GetString())));
+        Assert.All(appRoles, r => Assert.True(r.GetProperty("isEnabled").GetBoolean()));
+    }
+
+    [Theory]
+    [InlineData("classifier")]
+    [InlineData("trainer")]
+    public void A_key_opens_exactly_its_roles_functions_and_the_app_setting_carries_its_hash(string role)
+    {
+        using var az = new FakeAz();
+        var run = az.Run("issue-key.sh", "alice", role, "--resource-group", "rg", "--app", "func");
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        string key = run.StandardOutput.Trim();
+        Assert.Matches("^[A-Za-z0-9_-]{43}$", key);
+
+        var issued = az.Calls.Where(c => c.StartsWith("functionapp function keys set", StringComparison.Ordinal)).ToList();
+        Assert.Equal(FunctionsOf(role).Order(), issued.Select(c => FakeAz.Option(c, "--function-name")).Order());
+        Assert.All(issued, c => Assert.Equal("alice", FakeAz.Option(c, "--key-name")));
+        Assert.All(issued, c => Assert.Equal(key, FakeAz.Option(c, "--key-value")));
+        Assert.All(issued, c => Assert.Equal("rg", FakeAz.Option(c, "--resource-group")));
+        Assert.DoesNotContain(az.Calls, c => c.StartsWith("functionapp keys set", StringComparison.Ordinal));
+
+        string setting = FakeAz.Option(Assert.Single(az.Calls, c => c.StartsWith("functionapp config appsettings set", StringComparison.Ordinal)), "--settings");
+        Assert.Equal($"FashionFunctions__Auth__Keys__alice={role}:{Sha256(key)}", setting);
+        Assert.DoesNotContain(key, string.Join("\n", az.Calls.Where(c => c.Contains("appsettings", StringComparison.Ordinal))));
+    }
+
+    [Fact]
+    public void An_admin_key_is_a_host_level_function_key()
+    {
+        using var az = new FakeAz();
+        var run = az.Run("issue-key.sh", "root", "admin", "--resource-group", "rg", "--app", "func");
+        Assert.True(run.ExitCode == 0, run.StandardError);
+        string key = run.StandardOutput.Trim();
+
+        string host = Assert.Single(az.Calls, c => c.StartsWith("functionapp keys set", StringComparison.Ordinal));
+        Assert.Equal("functionKeys", FakeAz.Option(host, "--key-type"));
+        Assert.Equal("root", FakeAz.Option(host, "--key-name"));
+        Assert.Equal(key, FakeAz.Option(host, "--key-value"));
+        Assert.DoesNotContain(az.Calls, c => c.StartsWith("functionapp function keys", StringComparison.Ordinal));
+        Assert.Contains(az.Calls, c => c.Contains($"FashionFunctions__Auth__Keys__root=admin:{Sha256(key)}", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Revoking_removes_the_setting_first_then_every_key_the_role_was_issued()
+    {
+        using var az = new FakeAz { ExistingSetting = "trainer:" + new string('a', 64) };
+        var run = az.Run("issue-key.sh", "--revoke", "alice", "--resource-group", "rg", "--app", "func");
+        Assert.True(run.ExitCode == 0, run.StandardError);
+
+        var changes = az.Calls.Where(c => !c.Contains(" list ", StringComparison.Ordinal) && !c.StartsWith("functionapp config appsettings list", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("functionapp config appsettings delete", changes[0]);
+        Assert.Equal("FashionFunctions__Auth__Keys__alice", FakeAz.Option(changes[0], "--setting-names"));
+        Assert.Equal(FunctionsOf("trainer").Order(), changes.Skip(1).Select(c =>
+        {
+            Assert.StartsWith("functionapp function keys delete", c);
+            Assert.Equal("alice", FakeAz.Option(c, "--key-name"));
+            return FakeAz.Option(c, "--function-name");
+        }).Order());
+    }
+
+    [Theory]
+    [InlineData("alice", "owner")] // no such role
+    [InlineData("Alice", "classifier")] // names are lower case: app settings and config keys ignore case
+    [InlineData("a__b", "classifier")] // a double underscore would nest the setting
+    [InlineData("ci-bot", "classifier")]
+    public void A_malformed_name_or_an_unknown_role_is_refused_before_anything_changes(string name, string role)
+    {
+        using var az = new FakeAz();
+        var run = az.Run("issue-key.sh", name, role, "--resource-group", "rg", "--app", "func");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Empty(run.StandardOutput);
+        Assert.Empty(az.Calls);
+    }
+
+    [Fact]
+    public void A_name_already_issued_is_refused_until_revoked()
+    {
+        using var az = new FakeAz { ExistingSetting = "classifier:" + new string('b', 64) };
+        var run = az.Run("issue-key.sh", "alice", "classifier", "--resource-group", "rg", "--app", "func");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("--revoke alice", run.StandardError);
+        Assert.All(az.Calls, c => Assert.Contains(" list", c));
+    }
+
+    [Fact]
+    public void The_scripts_parse_and_pass_shellcheck()
+    {
+        foreach (string script in Directory.GetFiles(Scripts, "*.sh"))
+        {
+            var syntax = FakeAz.Execute("bash", ["-n", script], Scripts, []);
+            Assert.True(syntax.ExitCode == 0, $"{script}: {syntax.StandardError}");
+        }
+
+        Assert.True(File.Exists("/usr/bin/shellcheck"), "ShellCheck is not installed: scripts/setup.sh installs it (apt-get install shellcheck)");
+        var check = FakeAz.Execute("shellcheck", ["-x", "-P", "SCRIPTDIR", .. Directory.GetFiles(Scripts, "*.sh")], Scripts, []);
+        Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
+    }
+
+    private static string Sha256(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    /// <summary>An <c>az</c> that records its arguments (one call a line, arguments separated by a unit separator) and
+    /// answers the app-setting look-up with <see cref="ExistingSetting"/>.</summary>
+    private sealed class FakeAz : IDisposable
+    {
+        private const char Separator = '\u001f';
+        private readonly string directory = Directory.CreateTempSubdirectory("fake-az-").FullName;
+
+        public FakeAz()
+        {
+            File.WriteAllText(Path.Combine(directory, "az"), $$"""
+                #!/usr/bin/env bash
+                {
+                  for arg in "$@"; do printf '%s\x1f' "$arg"; done
+                  printf '\n'
+                } >> "{{Path.Combine(directory, "calls")}}"
+                if [ "$1 $2 $3 $4" = "functionapp config appsettings list" ] && [ -f "{{Path.Combine(directory, "setting")}}" ]; then
+                  cat "{{Path.Combine(directory, "setting")}}"
+                fi
+                """);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(Path.Combine(directory, "az"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
+        public string? ExistingSetting
+        {
+            init => File.WriteAllText(Path.Combine(directory, "setting"), value + "\n");
+        }
+
+        /// <summary>Each call's arguments, joined by spaces (only the setting look-up's --query holds one).</summary>
+        public List<string> Calls => File.Exists(Path.Combine(directory, "calls"))
+            ? File.ReadAllLines(Path.Combine(directory, "calls")).Select(l => string.Join(' ', l.TrimEnd(Separator).Split(Separator))).ToList()
+            : [];
+
+        public static string Option(string call, string name)
+        {
+            var words = call.Split(' ');
+            int at = Array.IndexOf(words, name);
+            Assert.True(at >= 0 && at + 1 < words.Length, $"no {name} in: {call}");
+            return words[at + 1];
+        }
+
+        public BicepResult Run(string script, params string[] args) =>
+            Execute("bash", [Path.Combine(Scripts, script), .. args], RepoRoot.Path, new() { ["AZ"] = Path.Combine(directory, "az"), ["AZD"] = "/nonexistent/azd" });
+
+        public static BicepResult Execute(string program, string[] args, string workingDirectory, Dictionary<string, string> environment)
+        {
+            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
+            foreach (string arg in args)
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+
+            using var process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            process.WaitForExit();
+            return new BicepResult(process.ExitCode, stdout.Result, stderr.Result);
+        }
+
+        public void Dispose() => Directory.Delete(directory, recursive: true);
+    }
+}
