@@ -122,11 +122,11 @@ public class PageTests(BrowserApp app)
     [Fact]
     public async Task Trying_a_sample_then_promoting_a_model_marks_it_current_with_two_models_side_by_side()
     {
-        var models = await app.Server.Client.GetFromJsonAsync<JsonElement[]>("api/models");
+        var models = (await app.Server.Client.GetFromJsonAsync<JsonElement>("api/models")).GetProperty("items").EnumerateArray().ToArray();
         if (models!.Length < 2)
         {
             await app.TrainAsync("""{"epochs": 1, "trainLimit": 3000, "seed": 5, "promote": false}""");
-            models = await app.Server.Client.GetFromJsonAsync<JsonElement[]>("api/models");
+            models = (await app.Server.Client.GetFromJsonAsync<JsonElement>("api/models")).GetProperty("items").EnumerateArray().ToArray();
         }
 
         string current = models!.Single(m => m.GetProperty("current").GetBoolean()).GetProperty("modelId").GetString()!;
@@ -147,7 +147,7 @@ public class PageTests(BrowserApp app)
         await Expect(page.Locator($"#model-list tr[data-model='{other}'] .badge")).ToHaveTextAsync("current");
         await Expect(page.Locator($"#model-list tr[data-model='{current}'] .badge")).ToHaveCountAsync(0);
         await Expect(page.Locator("#pane-1 button.promote")).ToBeDisabledAsync();
-        var after = await app.Server.Client.GetFromJsonAsync<JsonElement[]>("api/models");
+        var after = (await app.Server.Client.GetFromJsonAsync<JsonElement>("api/models")).GetProperty("items").EnumerateArray().ToArray();
         Assert.Equal(other, after!.Single(m => m.GetProperty("current").GetBoolean()).GetProperty("modelId").GetString());
         session.AssertNoScriptErrors();
     }

@@ -122,7 +122,7 @@ public class JobEndStateTests(ShortClaimApp app) : IClassFixture<ShortClaimApp>
         var job = await Jobs.RecordAsync(app, id);
         Assert.Equal(TrainingJobStatus.Cancelled, job.Status);
         Assert.Null(job.ModelId);
-        Assert.DoesNotContain(TrainingJobRunner.ModelIdFor(id), (await app.Get<BlobModelRegistry>().ListAsync()).Select(m => m.ModelId));
+        Assert.DoesNotContain(TrainingJobRunner.ModelIdFor(id), (await app.Get<BlobModelRegistry>().ListAsync(100)).Items.Select(m => m.ModelId));
         Assert.NotEqual(TrainingJobRunner.ModelIdFor(id), (await app.Get<BlobModelRegistry>().GetCurrentAsync())?.Pointer.ModelId);
         Assert.Empty(await app.Get<CheckpointStore>().ListAsync(id));
     }

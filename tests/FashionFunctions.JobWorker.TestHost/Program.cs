@@ -29,7 +29,7 @@ var queues = new QueueServiceClient(connection, TrainingJobQueue.ClientOptions()
 var datasets = blobs.GetBlobContainerClient(StorageNames.DatasetContainer);
 var tables = new TableServiceClient(connection);
 var jobs = new TableJobStore(tables);
-var models = new BlobModelRegistry(blobs.GetBlobContainerClient(StorageNames.ModelContainer));
+var models = new BlobModelRegistry(blobs.GetBlobContainerClient(StorageNames.ModelContainer), new TableModelIndex(tables));
 var runner = new TrainingJobRunner(
     jobs,
     models,

@@ -234,6 +234,16 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
         }
     }
 
+    /// <summary>Drops a model (deleted from storage) unless it is the current one; a later request for it loads it
+    /// again, and finds it gone.</summary>
+    public void Forget(string modelId)
+    {
+        if (current?.ModelId != modelId)
+        {
+            byId.TryRemove(modelId, out _);
+        }
+    }
+
     /// <summary>The ids of the models loaded (or loading) now.</summary>
     public IReadOnlyCollection<string> LoadedModelIds => byId.Keys.ToList();
 }

@@ -164,7 +164,7 @@ public sealed class TrainingJobRunner(
             // leaves a model behind; a cancel that got in first makes this write fail with the claim lost.
             await claim.UpdateAsync(j => j with { Publishing = true }, run.Token).ConfigureAwait(false);
             var artifact = Publishable(result, dataset, job.Id, claim.Token);
-            await models.SaveAsync(artifact, run.Token).ConfigureAwait(false);
+            await models.PublishAsync(artifact, job.Id, job.SweepId, run.Token).ConfigureAwait(false); // weights, manifest, index row
             bool promoted = false;
             if (job.Promote)
             {

@@ -11,18 +11,34 @@ namespace FashionFunctions.Core.Storage;
 /// Models in blob storage: <c>{modelId}/manifest.json</c> and the weights file it names (<c>model.safetensors</c>,
 /// or <c>model-{runToken}.safetensors</c> from a training job), and <c>current.json</c> naming the model served
 /// by default. The manifest is written last, so a model whose manifest exists is complete. The pointer is only ever changed by conditional (ETag) writes.
+/// With an <paramref name="index"/> (the app's registry; a reader such as the start-up fetch needs none) every model
+/// saved also gets its row in the model index, which the list pages through (docs/models.md).
 /// </summary>
-public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSource
+public sealed class BlobModelRegistry(BlobContainerClient container, TableModelIndex? index = null) : IModelSource
 {
     private const int MaxPointerRetries = 10;
+    private const int ParallelBackfillReads = 8;
 
-    public async Task SaveAsync(ModelArtifact artifact, CancellationToken cancellationToken = default)
+    /// <summary>Saves the model and indexes it; its job and sweep are inferred from its id (<see cref="ModelSummary.Inferred"/>).</summary>
+    public Task SaveAsync(ModelArtifact artifact, CancellationToken cancellationToken = default) =>
+        PublishAsync(artifact, ModelSummary.Inferred(artifact.Manifest), cancellationToken);
+
+    /// <summary>Saves a job's model: weights, then the manifest naming them, then its index row (idempotent: a
+    /// takeover publishing the same model again moves its row, never adds a second).</summary>
+    public Task PublishAsync(ModelArtifact artifact, string jobId, string? sweepId, CancellationToken cancellationToken = default) =>
+        PublishAsync(artifact, ModelSummary.Of(artifact.Manifest, jobId, sweepId), cancellationToken);
+
+    private async Task PublishAsync(ModelArtifact artifact, ModelSummary summary, CancellationToken cancellationToken)
     {
         await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await container.GetBlobClient(WeightsBlob(artifact.ModelId, artifact.Manifest.WeightsFile))
             .UploadAsync(new BinaryData(artifact.WeightsFile), overwrite: true, cancellationToken).ConfigureAwait(false);
         await container.GetBlobClient(ManifestBlob(artifact.ModelId))
             .UploadAsync(new BinaryData(artifact.ManifestJson()), overwrite: true, cancellationToken).ConfigureAwait(false);
+        if (index is not null)
+        {
+            await index.PutAsync(summary, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async Task<ModelArtifact> LoadAsync(string modelId, CancellationToken cancellationToken = default)
@@ -38,32 +54,163 @@ public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSou
     public async Task<ModelManifest> GetManifestAsync(string modelId, CancellationToken cancellationToken = default) =>
         ModelArtifact.ParseManifest(await DownloadAsync(ManifestBlob(modelId), modelId, cancellationToken).ConfigureAwait(false));
 
-    /// <summary>Every complete model's manifest, newest first.</summary>
-    public async Task<IReadOnlyList<ModelManifest>> ListAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One page of the model index, newest first, and the current model's id — one range query for the first page.
+    /// A store whose index was never filled (its models were published before the index existed) is filled from the
+    /// manifests first, once (<see cref="BackfillIndexAsync"/>).
+    /// </summary>
+    public async Task<ModelPage> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default)
     {
-        var manifests = new List<ModelManifest>();
-        if (!await container.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        var models = Index;
+        if (next is not null)
         {
-            return manifests;
+            var rest = models.ReadPageAsync(limit, next, cancellationToken);
+            var head = models.ReadHeadAsync(cancellationToken);
+            await Task.WhenAll(rest, head).ConfigureAwait(false);
+            return new ModelPage(rest.Result.Page.Items, rest.Result.Page.Next, head.Result?.CurrentModelId);
         }
 
+        var first = await models.ReadPageAsync(limit, next: null, cancellationToken).ConfigureAwait(false);
+        if (first.Head is not { Backfilled: true })
+        {
+            await BackfillIndexAsync(cancellationToken).ConfigureAwait(false);
+            first = await models.ReadPageAsync(limit, next: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new ModelPage(first.Page.Items, first.Page.Next, first.Head?.CurrentModelId);
+    }
+
+    /// <summary>
+    /// Fills the index from every manifest in the container and copies the current pointer into it, then marks it
+    /// filled. Idempotent (a model's row is put, never added twice), so two first lists racing, or a run stopped
+    /// half-way and run again, leave the same index. Returns how many models it indexed.
+    /// </summary>
+    public async Task<int> BackfillIndexAsync(CancellationToken cancellationToken = default)
+    {
+        var models = Index;
+        int indexed = 0;
+        if (await container.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await Parallel.ForEachAsync(ManifestModelIdsAsync(cancellationToken),
+                new ParallelOptions { MaxDegreeOfParallelism = ParallelBackfillReads, CancellationToken = cancellationToken },
+                async (modelId, ct) =>
+                {
+                    ModelManifest manifest;
+                    try
+                    {
+                        manifest = await GetManifestAsync(modelId, ct).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is InvalidModelException or ModelNotFoundException)
+                    {
+                        return; // a foreign or damaged blob, or a model deleted meanwhile, is not indexed
+                    }
+
+                    await models.PutAsync(ModelSummary.Inferred(manifest), ct).ConfigureAwait(false);
+                    Interlocked.Increment(ref indexed);
+                }).ConfigureAwait(false);
+        }
+
+        await SyncCurrentCopyAsync(cancellationToken).ConfigureAwait(false);
+        await models.MarkBackfilledAsync(cancellationToken).ConfigureAwait(false);
+        return indexed;
+    }
+
+    /// <summary>
+    /// Deletes a model: its manifest first (from then on it can be neither loaded nor promoted), every other blob
+    /// under its id (the weights, and any a superseded run left), then its index row — so a delete stopped half-way
+    /// leaves the model listed, and deleting it again (or the next retention run) finishes the job. The current
+    /// model is refused (<see cref="ModelIsCurrentException"/>); an unknown one is <see cref="ModelNotFoundException"/>.
+    /// </summary>
+    public async Task DeleteAsync(string modelId, CancellationToken cancellationToken = default)
+    {
+        if (!ModelId.IsValid(modelId))
+        {
+            throw new ModelNotFoundException(modelId);
+        }
+
+        if ((await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Pointer.ModelId == modelId)
+        {
+            throw new ModelIsCurrentException(modelId);
+        }
+
+        bool found = await DeleteBlobIfExistsAsync(ManifestBlob(modelId), cancellationToken).ConfigureAwait(false);
+        if (await container.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, modelId + "/", cancellationToken).ConfigureAwait(false))
+            {
+                found |= await DeleteBlobIfExistsAsync(blob.Name, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (index is not null)
+        {
+            found |= await index.RemoveAsync(modelId, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!found)
+        {
+            throw new ModelNotFoundException(modelId);
+        }
+    }
+
+    /// <summary>
+    /// Makes the index's copy of the current pointer agree with the pointer, however promotions interleave: each
+    /// promotion copies what it wrote, then reads the pointer again and copies once more if it has moved on, so
+    /// the last copy made names the last model promoted. Retention runs it too, to repair a copy a worker died
+    /// before making.
+    /// </summary>
+    public async Task SyncCurrentCopyAsync(CancellationToken cancellationToken = default)
+    {
+        if (index is not null)
+        {
+            await CopyCurrentAsync((await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Pointer.ModelId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CopyCurrentAsync(string? copy, CancellationToken cancellationToken)
+    {
+        if (index is null)
+        {
+            return;
+        }
+
+        for (int attempt = 0; attempt < MaxPointerRetries; attempt++)
+        {
+            await index.SetCurrentAsync(copy, cancellationToken).ConfigureAwait(false);
+            string? now = (await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Pointer.ModelId;
+            if (now == copy)
+            {
+                return;
+            }
+
+            copy = now;
+        }
+    }
+
+    private TableModelIndex Index => index ?? throw new InvalidOperationException("This registry was made without the model index.");
+
+    /// <summary>The id of every model with a manifest blob.</summary>
+    private async IAsyncEnumerable<string> ManifestModelIdsAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         await foreach (var blob in container.GetBlobsAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             if (blob.Name.EndsWith("/" + ModelArtifact.ManifestFileName, StringComparison.Ordinal))
             {
-                string modelId = blob.Name[..blob.Name.IndexOf('/')];
-                try
-                {
-                    manifests.Add(await GetManifestAsync(modelId, cancellationToken).ConfigureAwait(false));
-                }
-                catch (InvalidModelException)
-                {
-                    // A foreign or damaged blob is not a model; listing goes on.
-                }
+                yield return blob.Name[..blob.Name.IndexOf('/')];
             }
         }
+    }
 
-        return manifests.OrderByDescending(m => m.CreatedAt).ToList();
+    private async Task<bool> DeleteBlobIfExistsAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await container.GetBlobClient(name).DeleteIfExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return false; // no container
+        }
     }
 
     public async Task<VersionedPointer?> GetCurrentAsync(CancellationToken cancellationToken = default)
@@ -126,6 +273,7 @@ public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSou
             var current = await GetCurrentAsync(cancellationToken).ConfigureAwait(false);
             if (current is not null && (current.Pointer.ModelId == modelId || (onlyIfNewer && current.Pointer.ModelCreatedAt > manifest.CreatedAt)))
             {
+                await CopyCurrentAsync(current.Pointer.ModelId, cancellationToken).ConfigureAwait(false);
                 return current.Pointer;
             }
 
@@ -139,6 +287,7 @@ public sealed class BlobModelRegistry(BlobContainerClient container) : IModelSou
                     BinaryData.FromObjectAsJson(pointer, ModelJson.Options),
                     new BlobUploadOptions { Conditions = conditions, HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
                     cancellationToken).ConfigureAwait(false);
+                await CopyCurrentAsync(modelId, cancellationToken).ConfigureAwait(false);
                 return pointer;
             }
             catch (RequestFailedException e) when (e.Status is 409 or 412)

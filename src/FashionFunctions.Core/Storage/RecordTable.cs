@@ -121,7 +121,15 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
     /// <see cref="PageToken"/> naming the last row returned, so the next page is a key-range query after it — the
     /// same on every storage service — and a token that names no position in this range is refused.
     /// </summary>
-    public async Task<Page<T>> ReadPageAsync(string fromRowKey, string toRowKey, int limit, string? next, CancellationToken cancellationToken, string? columnFilter = null)
+    public async Task<Page<T>> ReadPageAsync(string fromRowKey, string toRowKey, int limit, string? next, CancellationToken cancellationToken, string? columnFilter = null) =>
+        (await ReadPageAsync(fromRowKey, toRowKey, limit, next, headRowKey: null, cancellationToken, columnFilter).ConfigureAwait(false)).Page;
+
+    /// <summary>
+    /// As above; the first page's query also returns the row <paramref name="headRowKey"/> (not a record: a row of
+    /// the listing's own, at or after <paramref name="fromRowKey"/> and before every record), so that what the
+    /// listing needs beside its records costs no second round trip.
+    /// </summary>
+    public async Task<(Page<T> Page, TableEntity? Head)> ReadPageAsync(string fromRowKey, string toRowKey, int limit, string? next, string? headRowKey, CancellationToken cancellationToken, string? columnFilter = null)
     {
         string? after = PageToken.Decode(next, fromRowKey, toRowKey);
         string filter = (after is null
@@ -129,13 +137,25 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
             : TableClient.CreateQueryFilter($"PartitionKey eq {row.Partition} and RowKey gt {after} and RowKey lt {toRowKey}"))
             + (columnFilter is null ? "" : $" and ({columnFilter})");
         var rows = new List<(string RowKey, T Record)>();
+        TableEntity? head = null;
+        int wanted = limit + 1 + (after is null && headRowKey is not null ? 1 : 0); // one more tells whether another page follows
         try
         {
-            // One more than asked for tells whether another page follows.
-            await foreach (var page in table.QueryAsync<TableEntity>(filter, limit + 1, cancellationToken: cancellationToken).AsPages(pageSizeHint: limit + 1).ConfigureAwait(false))
+            await foreach (var page in table.QueryAsync<TableEntity>(filter, wanted, cancellationToken: cancellationToken).AsPages(pageSizeHint: wanted).ConfigureAwait(false))
             {
                 var readAt = ServiceTime(page.GetRawResponse());
-                rows.AddRange(page.Values.Select(e => (e.RowKey, FromEntity(e, readAt).Record)));
+                foreach (var entity in page.Values)
+                {
+                    if (entity.RowKey == headRowKey)
+                    {
+                        head = entity;
+                    }
+                    else
+                    {
+                        rows.Add((entity.RowKey, FromEntity(entity, readAt).Record));
+                    }
+                }
+
                 if (rows.Count > limit)
                 {
                     break;
@@ -147,9 +167,8 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
             // No table yet: nothing stored.
         }
 
-        return rows.Count > limit
-            ? new Page<T>(rows.Take(limit).Select(r => r.Record).ToList(), PageToken.Encode(rows[limit - 1].RowKey))
-            : new Page<T>(rows.Select(r => r.Record).ToList(), null);
+        var items = rows.Take(limit).Select(r => r.Record).ToList();
+        return (new Page<T>(items, rows.Count > limit ? PageToken.Encode(rows[limit - 1].RowKey) : null), head);
     }
 
     /// <summary>Deletes a row if it is unchanged since read (its ETag); false when it changed or is gone.</summary>

@@ -51,7 +51,8 @@ public static class ServiceRegistration
         });
         AddStorageClients(services, DataStorage(configuration));
 
-        services.AddSingleton(sp => new BlobModelRegistry(Container(sp, StorageNames.ModelContainer)));
+        services.AddSingleton(sp => new TableModelIndex(sp.GetRequiredService<TableServiceClient>()));
+        services.AddSingleton(sp => new BlobModelRegistry(Container(sp, StorageNames.ModelContainer), sp.GetRequiredService<TableModelIndex>()));
         services.AddSingleton<IModelSource>(sp => sp.GetRequiredService<BlobModelRegistry>());
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value.ToJobLifecycle());
         services.AddSingleton(sp => new TableJobStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<ILogger<TableJobStore>>()));

@@ -44,6 +44,8 @@ public static class ErrorMapping
                     new Dictionary<string, object?> { ["reason"] = r.Reason.ToString() });
             case ModelNotFoundException m:
                 return Problem.Of(http, 404, "Model not found", m.Message);
+            case ModelIsCurrentException c:
+                return Problem.Of(http, 409, "Model is current", c.Message);
             case TrainingJobNotFoundException j:
                 return Problem.Of(http, 404, "Not found", j.Message);
             case SweepNotFoundException s:

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Modeling;
@@ -12,7 +13,8 @@ namespace FashionFunctions.Core.Tests.Storage;
 public class BlobModelRegistryTests(AzuriteProcess azurite) : IClassFixture<AzuriteProcess>
 {
     private BlobModelRegistry NewRegistry() =>
-        new(new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("models-" + Guid.NewGuid().ToString("N")[..12]));
+        new(new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient("models-" + Guid.NewGuid().ToString("N")[..12]),
+            new TableModelIndex(new TableServiceClient(azurite.ConnectionString), "models" + Guid.NewGuid().ToString("N")[..12]));
 
     private static ModelArtifact Artifact(string id, DateTimeOffset createdAt)
     {
@@ -29,7 +31,7 @@ public class BlobModelRegistryTests(AzuriteProcess azurite) : IClassFixture<Azur
 
         var loaded = await registry.LoadAsync("fmnist-new");
         Assert.Equal("fmnist-new", loaded.ModelId);
-        Assert.Equal(["fmnist-new", "fmnist-old"], (await registry.ListAsync()).Select(m => m.ModelId));
+        Assert.Equal(["fmnist-new", "fmnist-old"], (await registry.ListAsync(10)).Items.Select(m => m.ModelId));
         await Assert.ThrowsAsync<ModelNotFoundException>(() => registry.LoadAsync("fmnist-missing"));
         await Assert.ThrowsAsync<ModelNotFoundException>(() => registry.LoadAsync("../x"));
     }

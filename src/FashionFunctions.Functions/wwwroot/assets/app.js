@@ -455,25 +455,43 @@ const jobs = {
 
 // ---- models ----
 
+const MORE_MODELS = "more:";
+
 const models = {
   list: [],
+  next: null,
+  chosen: "",
   panes: [null, null],
 
-  async load() {
+  /** The first page of models, or with more=true the next page added to those shown. */
+  async load(more = false) {
     showError($("#models-error"), "");
+    let page;
     try {
-      this.list = await api("api/models");
+      page = await api(`api/models?limit=20${more && this.next ? "&next=" + encodeURIComponent(this.next) : ""}`);
     } catch (e) {
       showError($("#models-error"), e.message);
       return;
     }
+    this.list = more ? this.list.concat(page.items.filter((m) => !this.list.some((k) => k.modelId === m.modelId))) : page.items;
+    this.next = page.next;
+    $("#more-models").hidden = !this.next;
     this.render();
     const select = $("#classify-model");
     const chosen = select.value;
     select.replaceChildren(el("option", { value: "" }, "Current model"),
-      ...this.list.map((m) => el("option", { value: m.modelId }, `${m.modelId} (${percent(m.testAccuracy)})`)));
+      ...this.list.map((m) => el("option", { value: m.modelId }, `${m.modelId} (${percent(m.testAccuracy)})`)),
+      this.next ? el("option", { value: MORE_MODELS }, "More models…") : null);
     select.value = this.list.some((m) => m.modelId === chosen) ? chosen : "";
-    for (let i = 0; i < 2; i++) if (this.panes[i]) this.open(this.panes[i], i);
+    if (!more) for (let i = 0; i < 2; i++) if (this.panes[i]) this.open(this.panes[i], i);
+  },
+
+  /** The picker's last option loads the next page and leaves the choice where it was. */
+  async pick(select) {
+    if (select.value !== MORE_MODELS) { this.chosen = select.value; return; }
+    select.value = this.chosen || "";
+    await this.load(true);
+    select.value = this.chosen || "";
   },
 
   render() {
@@ -525,6 +543,7 @@ const models = {
         el("dt", {}, "Hidden units"), el("dd", {}, String(manifest.hiddenUnits ?? h.hiddenUnits ?? 128))),
       el("p", { class: "buttons" },
         el("button", { type: "button", class: "promote", disabled: summary?.current ? true : null, onclick: () => this.promote(manifest.modelId) }, summary?.current ? "Current model" : "Promote (make current)"),
+        summary?.current ? null : el("button", { type: "button", class: "danger delete", onclick: () => this.remove(manifest.modelId) }, "Delete"),
         el("button", { type: "button", class: "secondary", onclick: () => { this.panes[index] = null; pane.hidden = true; this.render(); } }, "Close")),
       loss, accuracy);
     drawCurves(loss, accuracy, manifest.epochs);
@@ -561,6 +580,24 @@ const models = {
           return cell;
         })))));
     return el("div", { class: "scroll" }, table);
+  },
+
+  async remove(modelId) {
+    if (!window.confirm(`Delete model ${modelId}? Its weights and manifest are removed for good.`)) return;
+    try {
+      await api(`api/models/${encodeURIComponent(modelId)}`, { method: "DELETE" });
+      this.panes = this.panes.map((p) => (p === modelId ? null : p));
+      for (let i = 0; i < 2; i++) if (!this.panes[i]) $(`#pane-${i}`).hidden = true;
+      await this.load();
+    } catch (e) {
+      showError($("#models-error"), e.message);
+    }
+  },
+
+  setUp() {
+    $("#more-models").addEventListener("click", () => this.load(true));
+    $("#classify-model").addEventListener("change", (e) => this.pick(e.target));
+    this.load();
   },
 
   async promote(modelId) {
@@ -611,6 +648,6 @@ const statusLine = {
 document.addEventListener("DOMContentLoaded", () => {
   classify.setUp();
   jobs.setUp();
-  models.load();
+  models.setUp();
   statusLine.show();
 });
