@@ -31,5 +31,8 @@ public sealed class TrainingJobStateMachine : IStateMachine<TrainingJob>
         };
     }
 
+    /// <summary>Only a finished job may be deleted: nothing running (or queued to run) is ever removed.</summary>
+    public bool AllowsRemoval(TrainingJob job) => job.IsFinished;
+
     public static string Describe(TrainingJob job) => job.Publishing ? $"{job.Status} (publishing)" : job.Status.ToString();
 }

@@ -7,7 +7,8 @@ namespace FashionFunctions.Core.Storage;
 /// between (its ETag), and on a conflict read again and re-apply the change to what is there now. Every write is
 /// first checked against the record's state machine, so nothing leaves a finished state. A write whose answer was
 /// lost is recognised by the store (the row carries the write's id), so a retried write that finds its own
-/// version does not count as a conflict. Gives up, logging once, after <see cref="MaxConflicts"/> conflicts.
+/// version does not count as a conflict. Gives up, logging once, after <see cref="MaxConflicts"/> conflicts. Deleting
+/// a record goes through here too, asking the state machine first (<see cref="RemoveAsync"/>).
 /// </summary>
 public sealed class RecordUpdater<T>(IRecordStore<T> store, IStateMachine<T> lifecycle, Func<T, string> describe, ILogger logger)
     where T : class
@@ -36,7 +37,7 @@ public sealed class RecordUpdater<T>(IRecordStore<T> store, IStateMachine<T> lif
                 throw new InvalidTransitionException(id, describe(stored.Record), describe(next));
             }
 
-            if (await store.TryReplaceAsync(next, stored.ETag, cancellationToken).ConfigureAwait(false) is { } written)
+            if (await store.TryReplaceAsync(stored, next, cancellationToken).ConfigureAwait(false) is { } written)
             {
                 return written;
             }
@@ -51,5 +52,35 @@ public sealed class RecordUpdater<T>(IRecordStore<T> store, IStateMachine<T> lif
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Deletes the record if <paramref name="decide"/>, shown the latest stored version, says so (it may throw to
+    /// refuse), and its state machine allows it — on condition that nobody wrote it in between; a record changed
+    /// meanwhile is decided again. True when this call deleted it; false when it was not there or was kept.
+    /// </summary>
+    public async Task<bool> RemoveAsync(string id, Func<Stored<T>, bool> decide, CancellationToken cancellationToken)
+    {
+        for (int conflicts = 0; conflicts < MaxConflicts; conflicts++)
+        {
+            var stored = await store.GetAsync(id, cancellationToken).ConfigureAwait(false);
+            if (stored is null || !decide(stored))
+            {
+                return false;
+            }
+
+            if (!lifecycle.AllowsRemoval(stored.Record))
+            {
+                throw new InvalidTransitionException(id, describe(stored.Record), "deleted");
+            }
+
+            if (await store.TryDeleteAsync(stored, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+        }
+
+        logger.LogWarning("{RecordId}: gave up a delete after {Conflicts} conflicting writes", id, MaxConflicts);
+        throw new RecordContentionException(id, MaxConflicts);
     }
 }

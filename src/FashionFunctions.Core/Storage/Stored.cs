@@ -9,6 +9,9 @@ namespace FashionFunctions.Core.Storage;
 /// </summary>
 public sealed record Stored<T>(T Record, ETag ETag, DateTimeOffset WrittenAt, DateTimeOffset ReadAt)
 {
+    /// <summary>The row keys of the rows stored with the record, which go with it (its idempotency key's).</summary>
+    public IReadOnlyList<string> Companions { get; init; } = [];
+
     /// <summary>How long the row had gone unwritten when it was read, by the service's clock.</summary>
     public TimeSpan Unwritten => ReadAt - WrittenAt;
 }

@@ -40,7 +40,7 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
     public TableJobStore(TableServiceClient service, ILogger<TableJobStore>? logger = null, string tableName = StorageNames.JobTable)
     {
         records = new RecordTable<TrainingJob>(service.GetTableClient(tableName), new RecordRow<TrainingJob>(
-            Partition, j => j.Id, JobRowKey, Columns, WithColumns));
+            Partition, j => j.Id, JobRowKey, Columns, WithColumns, Marked: j => j.Status == TrainingJobStatus.Running));
         updater = new RecordUpdater<TrainingJob>(this, TrainingJobStateMachine.Instance, TrainingJobStateMachine.Describe, logger ?? (ILogger)NullLogger.Instance);
     }
 
@@ -88,8 +88,11 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
     public Task<Stored<TrainingJob>?> GetAsync(string jobId, CancellationToken cancellationToken = default) =>
         TrainingJob.IsValidId(jobId) ? records.GetAsync(jobId, cancellationToken) : Task.FromResult<Stored<TrainingJob>?>(null);
 
-    Task<Stored<TrainingJob>?> IRecordStore<TrainingJob>.TryReplaceAsync(TrainingJob job, ETag etag, CancellationToken cancellationToken) =>
-        records.TryReplaceAsync(job, etag, cancellationToken);
+    Task<Stored<TrainingJob>?> IRecordStore<TrainingJob>.TryReplaceAsync(Stored<TrainingJob> stored, TrainingJob job, CancellationToken cancellationToken) =>
+        records.TryReplaceAsync(stored, job, cancellationToken);
+
+    Task<bool> IRecordStore<TrainingJob>.TryDeleteAsync(Stored<TrainingJob> stored, CancellationToken cancellationToken) =>
+        records.TryDeleteAsync(stored, cancellationToken);
 
     /// <summary>Newest first, <paramref name="limit"/> at most per page.</summary>
     public Task<Page<TrainingJob>> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default, string? owner = null) =>
@@ -116,9 +119,10 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
         return records.QueryAsync(first, first + "~", filter: null, cancellationToken);
     }
 
-    /// <summary>Every job whose record says it is running.</summary>
+    /// <summary>Every job whose record says it is running: a range query over their markers (written and deleted in
+    /// the same transaction as the status), then a read of each — as costly with a million finished jobs as with none.</summary>
     public IAsyncEnumerable<Stored<TrainingJob>> RunningAsync(CancellationToken cancellationToken = default) =>
-        records.QueryAsync(JobPrefix, JobsEnd, TableClient.CreateQueryFilter($"Status eq {nameof(TrainingJobStatus.Running)}"), cancellationToken);
+        records.MarkedAsync(JobPrefix, JobsEnd, TableClient.CreateQueryFilter($"Status eq {nameof(TrainingJobStatus.Running)}"), cancellationToken);
 
     /// <summary>Jobs are stored under the id with each digit d written as 9-d: ascending is newest first.</summary>
     public static string JobRowKey(string jobId) => JobPrefix + RowKeys.NewestFirst(jobId);

@@ -14,5 +14,8 @@ public sealed class SweepStateMachine : IStateMachine<Sweep>
         before.Id == after.Id && (before.Status == SweepStatus.Running
             || (before.Promoted is null && after.Promoted is not null && after == before with { Promoted = after.Promoted, UpdatedAt = after.UpdatedAt }));
 
+    /// <summary>Only a finished sweep may be deleted.</summary>
+    public bool AllowsRemoval(Sweep sweep) => sweep.Status != SweepStatus.Running;
+
     public static string Describe(Sweep sweep) => sweep.Status.ToString();
 }
