@@ -191,6 +191,8 @@ module appSettings 'app-settings.bicep' = {
       FashionFunctions__MaxJobAttempts: '5'
       FashionFunctions__CheckpointIntervalSeconds: '10'
       FashionFunctions__KeepCheckpoints: 'false'
+      FashionFunctions__KeepNewestModels: '100'
+      FashionFunctions__FinishedJobRetentionDays: '30'
       // No Debian package on the workers: the dataset blobs are seeded from a mirror, checked by SHA-256.
       FashionFunctions__DatasetSeedSource: datasetMirror
     }

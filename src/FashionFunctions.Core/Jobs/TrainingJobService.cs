@@ -110,6 +110,27 @@ public sealed class TrainingJobService(TableJobStore jobs, TrainingJobQueue queu
         return row;
     }
 
+    /// <summary>Deletes a finished job and its idempotency key. Throws for an unknown job, and for one that is not
+    /// finished or is a sweep's point (it goes with its sweep).</summary>
+    public async Task DeleteAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        bool found = false;
+        await jobs.RemoveAsync(jobId, stored =>
+        {
+            found = true;
+            return stored.Record switch
+            {
+                { IsFinished: false } job => throw new TrainingJobNotDeletableException(jobId, job.Status, "only a finished job can be deleted; cancel it first."),
+                { SweepId: { } sweepId } job => throw new TrainingJobNotDeletableException(jobId, job.Status, $"it is a point of {sweepId}, and goes with its sweep."),
+                _ => true,
+            };
+        }, cancellationToken).ConfigureAwait(false);
+        if (!found)
+        {
+            throw new TrainingJobNotFoundException(jobId);
+        }
+    }
+
     /// <summary>The job an earlier submit with this key made; sent to the queue if that submit never did.</summary>
     private async Task<TrainingJob> ReplayAsync(IdempotencyKeyRow key, string requestHash, CancellationToken cancellationToken)
     {

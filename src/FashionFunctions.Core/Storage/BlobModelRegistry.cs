@@ -82,8 +82,9 @@ public sealed class BlobModelRegistry(BlobContainerClient container, TableModelI
 
     /// <summary>
     /// Fills the index from every manifest in the container and copies the current pointer into it, then marks it
-    /// filled. Idempotent (a model's row is put, never added twice), so two first lists racing, or a run stopped
-    /// half-way and run again, leave the same index. Returns how many models it indexed.
+    /// filled. A model that has a row keeps it (its publisher knew its job), one that has none gets one; so running
+    /// it again, two first lists racing, or a run stopped half-way and run again leave the same index. Returns how
+    /// many models it added.
     /// </summary>
     public async Task<int> BackfillIndexAsync(CancellationToken cancellationToken = default)
     {
@@ -105,8 +106,10 @@ public sealed class BlobModelRegistry(BlobContainerClient container, TableModelI
                         return; // a foreign or damaged blob, or a model deleted meanwhile, is not indexed
                     }
 
-                    await models.PutAsync(ModelSummary.Inferred(manifest), ct).ConfigureAwait(false);
-                    Interlocked.Increment(ref indexed);
+                    if (await models.PutAsync(ModelSummary.Inferred(manifest), ct, onlyIfAbsent: true).ConfigureAwait(false))
+                    {
+                        Interlocked.Increment(ref indexed);
+                    }
                 }).ConfigureAwait(false);
         }
 

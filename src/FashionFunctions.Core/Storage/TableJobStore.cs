@@ -124,6 +124,16 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
     public IAsyncEnumerable<Stored<TrainingJob>> RunningAsync(CancellationToken cancellationToken = default) =>
         records.MarkedAsync(JobPrefix, JobsEnd, TableClient.CreateQueryFilter($"Status eq {nameof(TrainingJobStatus.Running)}"), cancellationToken);
 
+    /// <summary>Jobs created at or before <paramref name="instant"/>, newest first: one row-key range (the oldest end
+    /// of the listing), so retention reads only the jobs old enough to expire.</summary>
+    public IAsyncEnumerable<Stored<TrainingJob>> CreatedBeforeAsync(DateTimeOffset instant, CancellationToken cancellationToken = default) =>
+        records.QueryAsync(JobRowKey($"job-{instant.UtcDateTime:yyyyMMdd-HHmmss-fff}"), JobsEnd, filter: null, cancellationToken);
+
+    /// <summary>Deletes the job, with its idempotency key, if <paramref name="decide"/> says so (it may throw to
+    /// refuse) and it is finished (<see cref="TrainingJobStateMachine.AllowsRemoval"/>). True when deleted here.</summary>
+    public Task<bool> RemoveAsync(string jobId, Func<Stored<TrainingJob>, bool> decide, CancellationToken cancellationToken = default) =>
+        TrainingJob.IsValidId(jobId) ? updater.RemoveAsync(jobId, decide, cancellationToken) : Task.FromResult(false);
+
     /// <summary>Jobs are stored under the id with each digit d written as 9-d: ascending is newest first.</summary>
     public static string JobRowKey(string jobId) => JobPrefix + RowKeys.NewestFirst(jobId);
 

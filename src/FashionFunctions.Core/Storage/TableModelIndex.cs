@@ -47,8 +47,10 @@ public sealed class TableModelIndex
     /// <summary>What the head row says.</summary>
     public sealed record Head(string? CurrentModelId, bool Backfilled);
 
-    /// <summary>Adds or moves the model's row (idempotent: the same model published again has one row).</summary>
-    public async Task PutAsync(ModelSummary summary, CancellationToken cancellationToken = default)
+    /// <summary>Adds or moves the model's row (idempotent: the same model published again has one row). With
+    /// <paramref name="onlyIfAbsent"/>, a model that has a row keeps it as it is (the backfill: a row its publisher
+    /// wrote knows more than the manifest does). True when it wrote the row.</summary>
+    public async Task<bool> PutAsync(ModelSummary summary, CancellationToken cancellationToken = default, bool onlyIfAbsent = false)
     {
         await listing.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         string key = ListingKey(summary);
@@ -56,6 +58,11 @@ public sealed class TableModelIndex
         for (int attempt = 0; attempt < MaxConflicts; attempt++)
         {
             var lookup = await GetLookupAsync(summary.ModelId, cancellationToken).ConfigureAwait(false);
+            if (lookup is not null && onlyIfAbsent)
+            {
+                return false;
+            }
+
             var row = listing.ToEntity(summary, out _);
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpsertReplace, row) };
             string? previous = lookup?.GetString(ListingKeyColumn);
@@ -75,7 +82,7 @@ public sealed class TableModelIndex
             try
             {
                 await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
-                return;
+                return true;
             }
             catch (TableTransactionFailedException e) when (e.Status is 409 or 412)
             {

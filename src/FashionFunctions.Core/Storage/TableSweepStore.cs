@@ -74,6 +74,15 @@ public sealed class TableSweepStore : IRecordStore<Sweep>
     public IAsyncEnumerable<Stored<Sweep>> RunningAsync(CancellationToken cancellationToken = default) =>
         records.MarkedAsync(SweepPrefix, SweepsEnd, TableClient.CreateQueryFilter($"Status eq {nameof(SweepStatus.Running)}"), cancellationToken);
 
+    /// <summary>Every sweep, newest first (retention: a sweep's winner is kept, an old finished sweep expires).</summary>
+    public IAsyncEnumerable<Stored<Sweep>> AllAsync(CancellationToken cancellationToken = default) =>
+        records.QueryAsync(SweepPrefix, SweepsEnd, filter: null, cancellationToken);
+
+    /// <summary>Deletes the sweep, with its idempotency key, if <paramref name="decide"/> says so and it is finished
+    /// (<see cref="SweepStateMachine.AllowsRemoval"/>). True when deleted here.</summary>
+    public Task<bool> RemoveAsync(string sweepId, Func<Stored<Sweep>, bool> decide, CancellationToken cancellationToken = default) =>
+        Sweep.IsValidId(sweepId) ? updater.RemoveAsync(sweepId, decide, cancellationToken) : Task.FromResult(false);
+
     private static IReadOnlyDictionary<string, object?> Columns(Sweep sweep) => new Dictionary<string, object?>
     {
         ["Status"] = sweep.Status.ToString(),

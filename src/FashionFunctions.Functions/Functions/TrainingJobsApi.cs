@@ -10,7 +10,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace FashionFunctions.Functions.Functions;
 
 /// <summary>POST /api/training-jobs, GET /api/training-jobs[/{id}], POST /api/training-jobs/{id}/cancel,
-/// GET /api/training-jobs/{id}/events.</summary>
+/// GET /api/training-jobs/{id}/events, DELETE /api/training-jobs/{id}.</summary>
 public sealed class TrainingJobsApi(TrainingJobService service, TrainingJobWatcher watcher)
 {
     private const int MaxRequestBytes = 16 * 1024;
@@ -52,6 +52,16 @@ public sealed class TrainingJobsApi(TrainingJobService service, TrainingJobWatch
         string id,
         CancellationToken cancellationToken) =>
         TypedResults.Ok(await service.CancelAsync(id, request.Caller(), cancellationToken));
+
+    [Function("DeleteTrainingJob")]
+    public async Task<IResult> DeleteAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "api/training-jobs/{id}")] HttpRequest request,
+        string id,
+        CancellationToken cancellationToken)
+    {
+        await service.DeleteAsync(id, cancellationToken);
+        return TypedResults.NoContent();
+    }
 
     /// <summary>Server-sent events: <c>event: job</c> with the record as <c>data</c>, at every change, until the
     /// job is finished.</summary>

@@ -72,6 +72,16 @@ public sealed class FashionFunctionsOptions : IValidatableObject
     /// <summary>Keep a job's per-epoch checkpoints after its model is published (default: deleted).</summary>
     public bool KeepCheckpoints { get; set; }
 
+    /// <summary>How many of the newest models retention keeps (besides the current model, every sweep's winner, and
+    /// the models of running sweeps and unfinished jobs); 0 keeps every model.</summary>
+    [Range(0, 1_000_000)]
+    public int KeepNewestModels { get; set; } = 100;
+
+    /// <summary>How many days after they finished jobs (with their idempotency keys) and sweeps (with their points'
+    /// jobs) are deleted; 0 keeps them.</summary>
+    [Range(0, 36_500)]
+    public int FinishedJobRetentionDays { get; set; } = 30;
+
     /// <summary>Where the dataset blobs are seeded from when missing: a directory, or an http(s) mirror
     /// (verified by SHA-256). Empty: the Debian package directory if present, else the canonical mirror.</summary>
     public string? DatasetSeedSource { get; set; }
@@ -152,6 +162,12 @@ public sealed class FashionFunctionsOptions : IValidatableObject
         MaxRunningSweepsPerOwner = MaxRunningSweepsPerOwner,
         MaxRunningSweeps = MaxRunningSweeps,
         IdempotencyKeyLifetime = TimeSpan.FromHours(IdempotencyKeyHours),
+    };
+
+    public Core.Retention.RetentionPolicy ToRetentionPolicy() => new()
+    {
+        KeepNewestModels = KeepNewestModels,
+        FinishedJobRetention = TimeSpan.FromDays(FinishedJobRetentionDays),
     };
 
     public Core.Jobs.JobLifecycleOptions ToJobLifecycle() => new()

@@ -6,6 +6,7 @@ using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;
+using FashionFunctions.Core.Retention;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Core.Sweeps;
 using FashionFunctions.Functions.Http;
@@ -77,6 +78,8 @@ public static class ServiceRegistration
         services.AddSingleton(sp => new TableSweepStore(sp.GetRequiredService<TableServiceClient>(), sp.GetRequiredService<ILogger<TableSweepStore>>()));
         services.AddSingleton<SweepRecorder>();
         services.AddSingleton<SweepService>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value.ToRetentionPolicy());
+        services.AddSingleton<RetentionService>();
 
         services.AddSingleton(sp =>
         {

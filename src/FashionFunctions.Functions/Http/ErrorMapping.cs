@@ -56,6 +56,9 @@ public static class ErrorMapping
             case TrainingJobFinishedException f:
                 return Problem.Of(http, 409, "Job already finished", f.Message,
                     new Dictionary<string, object?> { ["jobStatus"] = f.Status.ToString().ToLowerInvariant() });
+            case TrainingJobNotDeletableException d:
+                return Problem.Of(http, 409, "Job cannot be deleted", d.Message,
+                    new Dictionary<string, object?> { ["jobStatus"] = d.Status.ToString().ToLowerInvariant() });
             case TrainingJobPublishingException p:
                 return Problem.Of(http, 409, "Job is publishing its model", p.Message,
                     new Dictionary<string, object?> { ["jobStatus"] = "running", ["publishing"] = true });

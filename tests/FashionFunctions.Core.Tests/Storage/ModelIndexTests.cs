@@ -189,10 +189,22 @@ public class ModelIndexTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
         Assert.Equal(page.Items, (await store.Registry.ListAsync(10)).Items);
         Assert.Equal(1, store.Requests.Count); // marked filled: not filled again
 
-        Assert.Equal(3, await store.Registry.BackfillIndexAsync());
+        Assert.Equal(0, await store.Registry.BackfillIndexAsync());
         Assert.Equal(page.Items, (await store.Registry.ListAsync(10)).Items);
         var rows = await store.Table.QueryAsync<TableEntity>(e => e.PartitionKey == TableModelIndex.Partition).CountAsync();
         Assert.Equal(3 + 3 + 1, rows); // a summary and a lookup per model, and the head
+    }
+
+    [Fact]
+    public async Task The_backfill_leaves_a_row_its_publisher_wrote_as_it_is()
+    {
+        var store = NewStore();
+        await store.Registry.PublishAsync(Artifact("fmnist-published", Start), "job-20260301-000000-000-0000abcd", "sweep-20260301-000000-000-0000abcd");
+
+        var page = await store.Registry.ListAsync(10); // the first list fills the index from the manifests
+
+        Assert.Equal("job-20260301-000000-000-0000abcd", page.Items.Single().JobId);
+        Assert.Equal("sweep-20260301-000000-000-0000abcd", page.Items.Single().SweepId);
     }
 
     [Fact]
