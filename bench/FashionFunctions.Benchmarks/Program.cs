@@ -6,7 +6,7 @@ using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Training;
 using Spectre.Console;
 
-// Usage: fashion-bench [--epochs N] [--out FILE] [--no-peers] [--serving-only | --training-only]
+// Usage: fashion-bench [--epochs N] [--out FILE] [--no-peers] [--serving-only | --training-only | --registry-only]
 //        fashion-bench --step-budget   |   fashion-bench --simulate-sweeps [options]
 if (args is ["--serving-child", .. var childArgs])
 {
@@ -20,7 +20,7 @@ if (args.Contains(SweepScaleReport.Flag))
 
 int epochs = 3;
 string output = Path.Combine("bench", "results", "benchmark.json");
-bool peers = true, servingOnly = false, trainingOnly = false, budgetOnly = false;
+bool peers = true, servingOnly = false, trainingOnly = false, budgetOnly = false, registryOnly = false;
 for (int i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -31,8 +31,38 @@ for (int i = 0; i < args.Length; i++)
         case "--serving-only": servingOnly = true; break;
         case "--training-only": trainingOnly = true; break;
         case "--step-budget": budgetOnly = true; break;
+        case "--registry-only": registryOnly = true; break;
         default: Console.Error.WriteLine($"fashion-bench: unknown argument {args[i]}"); return 2;
     }
+}
+
+IReadOnlyList<RegistryRead>? registry = null;
+Table RegistryTable(IReadOnlyList<RegistryRead> reads)
+{
+    var table = new Table().AddColumns("read (app functions, Azurite)", "history", "storage requests", "median ms (range)", "10,000 / 10");
+    foreach (var group in reads.GroupBy(r => r.Read))
+    {
+        var first = group.First();
+        var last = group.Last();
+        foreach (var read in group)
+        {
+            string ratio = read == last ? $"{last.Milliseconds.Median / first.Milliseconds.Median:F2}× time, {(double)last.StorageRequests / first.StorageRequests:F2}× requests" : "";
+            table.AddRow(Markup.Escape(read.Read), $"{read.History:N0}", read.StorageRequests.ToString(), read.Milliseconds.Milliseconds, ratio);
+        }
+    }
+
+    return table;
+}
+
+if (registryOnly)
+{
+    AnsiConsole.MarkupLine($"Machine: {Markup.Escape(MachineInfo.Collect().Describe())}");
+    registry = await RegistryScale.RunAsync(message => AnsiConsole.MarkupLine(Markup.Escape(message)));
+    AnsiConsole.Write(RegistryTable(registry));
+    AnsiConsole.MarkupLine("Target: each read within 2× from 10 to 10,000 of history; the first models page 1 storage request.");
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
+    File.WriteAllText(output, JsonSerializer.Serialize(new { machine = MachineInfo.Collect(), registry }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }));
+    return 0;
 }
 
 string data = LocalDirectoryDatasetSource.DebianPackageDirectory;
@@ -119,6 +149,8 @@ if (!trainingOnly)
 
     console.MarkupLine("Serving, each case in a fresh process against Azurite…");
     serving = await ServingBenchmarks.RunAsync(azurite.ConnectionString, artifact, ours.ToArtifact(dataset), dataset.Test);
+    console.MarkupLine("Reads against a growing history…");
+    registry = await RegistryScale.RunAsync(message => console.MarkupLine(Markup.Escape(message)));
 }
 
 double trainerFlops = GemmPeak.TrainerFlopsPerEpoch(dataset.Train.Count, options.HiddenUnits);
@@ -227,6 +259,11 @@ foreach (var cost in serving.Requests)
 
 console.Write(costs);
 console.MarkupLine("Target: a request at any limit ≤ 1 s CPU and ≤ 256 MiB (peak of the whole process, runtime included).");
+if (registry is not null)
+{
+    console.Write(RegistryTable(registry));
+    console.MarkupLine("Target: each read within 2× from 10 to 10,000 of history; the first models page 1 storage request.");
+}
 
 WriteResults();
 return 0;
@@ -277,6 +314,7 @@ void WriteResults()
         },
         inference,
         serving,
+        registry,
         peakWorkingSetBytesWhileTraining = peakWorkingSet,
     };
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);

@@ -207,6 +207,11 @@ public sealed class TableModelIndex
         await table.UpsertEntityAsync(new TableEntity(Partition, HeadRowKey) { [BackfilledColumn] = true }, TableUpdateMode.Merge, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>A model's two rows as <see cref="PutAsync"/> writes them for a model new to the index (the benchmark
+    /// seeds large indexes with them, a hundred rows a transaction).</summary>
+    internal IReadOnlyList<TableEntity> RowsOf(ModelSummary summary) =>
+        [listing.ToEntity(summary, out _), new TableEntity(Partition, LookupKey(summary.ModelId)) { [ListingKeyColumn] = ListingKey(summary) }];
+
     /// <summary>The summary's row key: newest first, then by id (models made in the same tick keep one order).</summary>
     public static string ListingKey(ModelSummary summary) =>
         $"{ListingPrefix}{DateTimeOffset.MaxValue.UtcTicks - summary.CreatedAt.UtcTicks:D19}-{summary.ModelId}";
