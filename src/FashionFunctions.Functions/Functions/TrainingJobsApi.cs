@@ -55,7 +55,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, TrainingJobWatch
 
     [Function("DeleteTrainingJob")]
     public async Task<IResult> DeleteAsync(
-        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "api/training-jobs/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/training-jobs/{id}")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
     {

@@ -35,7 +35,7 @@ public sealed partial class RouteRightsMatrixTests(RightsApp app) : IClassFixtur
 
                 for (int i = 0; i < Callers.Length; i++)
                 {
-                    var target = await TargetAsync(server, mapping);
+                    var target = await TargetAsync(server, mapping, function.Name);
                     using var request = Request(function.Name, target);
                     Authenticate(request, mapping, Callers[i]);
                     using var response = await server.Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
@@ -60,10 +60,11 @@ public sealed partial class RouteRightsMatrixTests(RightsApp app) : IClassFixtur
     }
 
     /// <summary>What a call acts on: the trainer's own job and sweep (fresh ones, so that a cancel always finds
-    /// them running), and the current model.</summary>
-    private sealed record Target(string JobId, string SweepId, string ModelId);
+    /// them running; for a delete, the job cancelled and a model of its own that is not the current one), and the
+    /// current model.</summary>
+    private sealed record Target(string JobId, string SweepId, string ModelId, string? SpareModelId = null);
 
-    private async Task<Target> TargetAsync(AppServer server, string mapping)
+    private async Task<Target> TargetAsync(AppServer server, string mapping, string function)
     {
         async Task<string> CreateAsync(string path, string json)
         {
@@ -77,7 +78,21 @@ public sealed partial class RouteRightsMatrixTests(RightsApp app) : IClassFixtur
 
         string job = await CreateAsync("api/training-jobs", """{"epochs": 1, "trainLimit": 1000}""");
         string sweep = await CreateAsync("api/sweeps", """{"points": [{"epochs": 1, "hiddenUnits": 8}], "trainLimit": 1000, "validationSize": 1000}""");
-        return new Target(job, sweep, app.Job.ModelId!);
+        if (function == "DeleteTrainingJob")
+        {
+            await app.Get<Core.Jobs.TrainingJobService>().CancelAsync(job, Core.Access.Caller.App);
+        }
+
+        string? spare = null;
+        if (function == "DeleteModel")
+        {
+            var registry = app.Get<Core.Storage.BlobModelRegistry>();
+            var model = await registry.LoadAsync(app.Job.ModelId!);
+            spare = "fmnist-spare-" + Guid.NewGuid().ToString("N")[..8];
+            await registry.SaveAsync(Core.Modeling.ModelArtifact.Create(model.Weights, model.Manifest with { ModelId = spare }));
+        }
+
+        return new Target(job, sweep, app.Job.ModelId!, spare);
     }
 
     private static HttpRequestMessage Request(string function, Target target) => function switch
@@ -93,6 +108,9 @@ public sealed partial class RouteRightsMatrixTests(RightsApp app) : IClassFixtur
         "ListModels" => Get("api/models"),
         "GetModel" => Get($"api/models/{target.ModelId}"),
         "PromoteModel" => Post($"api/models/{target.ModelId}/promote"),
+        "DeleteModel" => new(HttpMethod.Delete, $"api/models/{target.SpareModelId}"),
+        "DeleteTrainingJob" => new(HttpMethod.Delete, $"api/training-jobs/{target.JobId}"),
+        "RetentionPreview" => Get("api/retention"),
         "CreateTrainingJob" => Post("api/training-jobs", Json("""{"epochs": 1, "trainLimit": 1000}""")),
         "ListTrainingJobs" => Get("api/training-jobs"),
         "GetTrainingJob" => Get($"api/training-jobs/{target.JobId}"),

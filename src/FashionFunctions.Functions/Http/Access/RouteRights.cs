@@ -34,6 +34,9 @@ public static class RouteRights
         ["CancelSweep"] = Role.Trainer,
 
         ["PromoteModel"] = Role.Admin,
+        ["DeleteModel"] = Role.Admin,
+        ["DeleteTrainingJob"] = Role.Admin,
+        ["RetentionPreview"] = Role.Admin,
     };
 
     /// <summary>The HTTP functions a caller with <paramref name="role"/> may call (null: nobody known).</summary>
