@@ -2,7 +2,7 @@
 # Benchmarks training and inference side by side with PyTorch and scikit-learn (Debian's python3-torch and
 # python3-sklearn, installed when missing, with OpenBLAS as their BLAS), in one run. Prints a table; writes
 # bench/results/benchmark.json.
-# Arguments go to the benchmark: --epochs N (default 3), --out FILE, --no-peers, --serving-only, --training-only
+# Arguments go to the benchmark: --epochs N (default 3), --out FILE, --no-peers, --serving-only, --registry-only, --training-only
 # (the training rows, the GEMM peak and the Debug-build row; no Azurite), --step-budget.
 # --avx2-path (first argument) runs the kernels an AVX2-only CPU runs, on a machine with AVX-512: MKL's and
 # ATen's AVX2 code paths, and .NET without AVX-512.

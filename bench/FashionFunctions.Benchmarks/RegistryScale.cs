@@ -29,7 +29,7 @@ internal sealed record RegistryRead(string Read, int History, int StorageRequest
 internal static class RegistryScale
 {
     public static readonly int[] Sizes = [10, 1_000, 10_000];
-    private const int Repeats = 15;
+    private const int Repeats = 30;
     private const int SweepPoints = 16;
     private const int BatchRows = 100;
 
