@@ -120,8 +120,16 @@ internal static class RegistryScale
         var request = new SweepRequest { Grid = new SweepGrid { LearningRate = [0.001, 0.0005], BatchSize = [32, 64], Seed = [1, 2, 3, 4] }, Budget = SweepPoints };
         var finished = new Sweep
         {
-            Id = Sweep.NewId(start), Status = SweepStatus.Succeeded, CreatedAt = start, UpdatedAt = start, FinishedAt = start,
-            Request = request, PointCount = SweepPoints, Finished = new string('s', SweepPoints), AllPointsQueued = true, Promoted = false,
+            Id = Sweep.NewId(start),
+            Status = SweepStatus.Succeeded,
+            CreatedAt = start,
+            UpdatedAt = start,
+            FinishedAt = start,
+            Request = request,
+            PointCount = SweepPoints,
+            Finished = new string('s', SweepPoints),
+            AllPointsQueued = true,
+            Promoted = false,
         };
         await sweeps.CreateAsync(finished);
         for (int p = 0; p < SweepPoints; p++)
@@ -132,8 +140,14 @@ internal static class RegistryScale
         var now = DateTimeOffset.UtcNow;
         var running = finished with
         {
-            Id = Sweep.NewId(now), Status = SweepStatus.Running, CreatedAt = now, FinishedAt = null, PointCount = 4, Finished = "....",
-            Request = request with { Budget = 4, Grid = new SweepGrid { Seed = [1, 2, 3, 4] } }, Promoted = null,
+            Id = Sweep.NewId(now),
+            Status = SweepStatus.Running,
+            CreatedAt = now,
+            FinishedAt = null,
+            PointCount = 4,
+            Finished = "....",
+            Request = request with { Budget = 4, Grid = new SweepGrid { Seed = [1, 2, 3, 4] } },
+            Promoted = null,
         };
         await sweeps.CreateAsync(running);
         for (int p = 0; p < 4; p++)
