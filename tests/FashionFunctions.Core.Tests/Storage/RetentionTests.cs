@@ -190,6 +190,22 @@ public class RetentionTests(AzuriteProcess azurite) : IClassFixture<AzuriteProce
     }
 
     [Fact]
+    public async Task The_state_machines_refuse_to_delete_an_unfinished_job_or_a_running_sweep_whoever_asks()
+    {
+        var store = NewStore();
+        var running = Job(store.DaysAgo(90), TrainingJobStatus.Running);
+        var sweep = NewSweep(store.DaysAgo(90), SweepStatus.Running);
+        await store.Jobs.CreateAsync(running, null, "");
+        await store.Sweeps.CreateAsync(sweep);
+
+        await Assert.ThrowsAsync<InvalidTransitionException>(() => store.Jobs.RemoveAsync(running.Id, _ => true));
+        await Assert.ThrowsAsync<InvalidTransitionException>(() => store.Sweeps.RemoveAsync(sweep.Id, _ => true));
+
+        Assert.NotNull(await store.Jobs.GetAsync(running.Id));
+        Assert.NotNull(await store.Sweeps.GetAsync(sweep.Id));
+    }
+
+    [Fact]
     public async Task Turned_off_it_keeps_everything()
     {
         var store = NewStore();
