@@ -54,7 +54,7 @@ public sealed class TableModelIndex
     {
         await listing.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         string key = ListingKey(summary);
-        bool previousGone = false;
+        string? gone = null; // a summary row the lookup named that was found deleted already
         for (int attempt = 0; attempt < MaxConflicts; attempt++)
         {
             var lookup = await GetLookupAsync(summary.ModelId, cancellationToken).ConfigureAwait(false);
@@ -63,20 +63,18 @@ public sealed class TableModelIndex
                 return false;
             }
 
+            // The lookup row is written on condition of the version read (added, or updated at its ETag) even when it
+            // already names this row, so that of two writers moving the same model one wins and the other reads again.
             var row = listing.ToEntity(summary, out _);
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpsertReplace, row) };
             string? previous = lookup?.GetString(ListingKeyColumn);
-            if (lookup is null)
+            var pointer = new TableEntity(Partition, LookupKey(summary.ModelId)) { [ListingKeyColumn] = key };
+            actions.Add(lookup is null
+                ? new(TableTransactionActionType.Add, pointer)
+                : new(TableTransactionActionType.UpdateMerge, pointer, lookup.ETag));
+            if (previous is not null && previous != key && previous != gone)
             {
-                actions.Add(new(TableTransactionActionType.Add, new TableEntity(Partition, LookupKey(summary.ModelId)) { [ListingKeyColumn] = key }));
-            }
-            else if (previous != key)
-            {
-                actions.Add(new(TableTransactionActionType.UpdateMerge, new TableEntity(Partition, lookup.RowKey) { [ListingKeyColumn] = key }, lookup.ETag));
-                if (previous is not null && !previousGone)
-                {
-                    actions.Add(new(TableTransactionActionType.Delete, new TableEntity(Partition, previous), ETag.All));
-                }
+                actions.Add(new(TableTransactionActionType.Delete, new TableEntity(Partition, previous), ETag.All));
             }
 
             try
@@ -90,7 +88,7 @@ public sealed class TableModelIndex
             }
             catch (TableTransactionFailedException e) when (e.Status == 404 && previous is not null)
             {
-                previousGone = true; // the row the lookup named is gone already: move the lookup without deleting it
+                gone = previous; // the row the lookup named is gone already: move the lookup without deleting it
             }
         }
 

@@ -117,7 +117,7 @@ public class ModelIndexTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
         Assert.Equal(["fmnist-other", "fmnist-taken-over"], await AllIdsAsync(store.Registry));
 
         await store.Registry.PublishAsync(Artifact("fmnist-taken-over", Start.AddMinutes(10), accuracy: 0.85), "job-20260301-000000-000-0000abcd", sweepId: null);
-        await Task.WhenAll(Enumerable.Range(0, 4).Select(i =>
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
             store.Registry.PublishAsync(Artifact("fmnist-taken-over", Start.AddMinutes(10 + i), accuracy: 0.85), "job-20260301-000000-000-0000abcd", sweepId: null)));
 
         var page = await store.Registry.ListAsync(10);
@@ -127,6 +127,33 @@ public class ModelIndexTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
         var rows = store.Table.QueryAsync<TableEntity>(e => e.PartitionKey == TableModelIndex.Partition);
         Assert.Equal(2, await rows.CountAsync(e => e.RowKey.StartsWith("m-", StringComparison.Ordinal) && e.RowKey != "m-!"));
         Assert.Equal(2, await rows.CountAsync(e => e.RowKey.StartsWith("id-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_publish_that_read_the_index_before_another_moved_the_row_reads_it_again_and_leaves_one_row()
+    {
+        var store = NewStore();
+        const string job = "job-20260301-000000-000-0000abcd";
+        await store.Registry.PublishAsync(Artifact("fmnist-raced", Start), job, sweepId: null);
+        // A run whose transaction is slow: it reads where the row is, then the other run moves it before it writes.
+        var slow = new DelayPolicy(TimeSpan.FromSeconds(2), m => m.Request.Uri.Path.EndsWith("$batch", StringComparison.Ordinal));
+        var tableOptions = new TableClientOptions();
+        tableOptions.AddPolicy(slow, HttpPipelinePosition.PerRetry);
+        var slowRun = new BlobModelRegistry(store.Container, new TableModelIndex(new TableServiceClient(azurite.ConnectionString, tableOptions), store.Table.Name));
+
+        var republished = slowRun.PublishAsync(Artifact("fmnist-raced", Start), job, sweepId: null);
+        while (slow.Delayed == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await store.Registry.PublishAsync(Artifact("fmnist-raced", Start.AddMinutes(1)), job, sweepId: null);
+        await republished;
+
+        Assert.Equal(["fmnist-raced"], await AllIdsAsync(store.Registry));
+        var rows = await store.Table.QueryAsync<TableEntity>(e => e.PartitionKey == TableModelIndex.Partition).ToListAsync();
+        var summary = Assert.Single(rows, e => e.RowKey.StartsWith("m-", StringComparison.Ordinal) && e.RowKey != "m-!");
+        Assert.Equal(summary.RowKey, Assert.Single(rows, e => e.RowKey.StartsWith("id-", StringComparison.Ordinal)).GetString("ListingKey"));
     }
 
     [Fact]
@@ -162,6 +189,32 @@ public class ModelIndexTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
 
         var pointer = (await store.Registry.GetCurrentAsync())!.Pointer.ModelId;
         Assert.Equal(pointer, (await store.Registry.ListAsync(10)).CurrentModelId);
+    }
+
+    [Fact]
+    public async Task A_promotion_whose_copy_lands_after_a_later_promotions_copy_makes_it_again()
+    {
+        var store = NewStore();
+        await store.Registry.SaveAsync(Artifact("fmnist-first", Start));
+        await store.Registry.SaveAsync(Artifact("fmnist-second", Start.AddMinutes(1)));
+        await store.Registry.ListAsync(10);
+        // Another worker whose writes of the copy are slow: its copy of the first model lands after the second's.
+        var slow = new DelayPolicy(TimeSpan.FromSeconds(2), m => m.Request.Method != RequestMethod.Get && m.Request.Uri.Path.Contains("PartitionKey", StringComparison.Ordinal));
+        var tableOptions = new TableClientOptions();
+        tableOptions.AddPolicy(slow, HttpPipelinePosition.PerRetry);
+        var slowWorker = new BlobModelRegistry(store.Container, new TableModelIndex(new TableServiceClient(azurite.ConnectionString, tableOptions), store.Table.Name));
+
+        var first = slowWorker.PromoteAsync("fmnist-first");
+        while (slow.Delayed == 0)
+        {
+            await Task.Delay(10);
+        }
+
+        await store.Registry.PromoteAsync("fmnist-second");
+        await first;
+
+        Assert.Equal("fmnist-second", (await store.Registry.GetCurrentAsync())!.Pointer.ModelId);
+        Assert.Equal("fmnist-second", (await store.Registry.ListAsync(10)).CurrentModelId);
     }
 
     [Fact]
