@@ -37,7 +37,7 @@ public sealed class BlobModelRegistry(BlobContainerClient container, TableModelI
             .UploadAsync(new BinaryData(artifact.ManifestJson()), overwrite: true, cancellationToken).ConfigureAwait(false);
         if (index is not null)
         {
-            await index.PutAsync(summary, cancellationToken).ConfigureAwait(false);
+            await index.PutAsync(summary, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -106,7 +106,7 @@ public sealed class BlobModelRegistry(BlobContainerClient container, TableModelI
                         return; // a foreign or damaged blob, or a model deleted meanwhile, is not indexed
                     }
 
-                    if (await models.PutAsync(ModelSummary.Inferred(manifest), ct, onlyIfAbsent: true).ConfigureAwait(false))
+                    if (await models.PutAsync(ModelSummary.Inferred(manifest), onlyIfAbsent: true, ct).ConfigureAwait(false))
                     {
                         Interlocked.Increment(ref indexed);
                     }

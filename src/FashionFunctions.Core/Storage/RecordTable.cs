@@ -172,7 +172,7 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
     public async Task<bool> TryDeleteAsync(Stored<T> stored, CancellationToken cancellationToken)
     {
         string rowKey = row.RowKeyOf(row.IdOf(stored.Record));
-        var others = stored.Companions.Append(MarkerRowKey(rowKey)).Where(k => k != MarkerRowKey(rowKey) || IsMarked(stored.Record)).ToList();
+        List<string> others = IsMarked(stored.Record) ? [.. stored.Companions, MarkerRowKey(rowKey)] : [.. stored.Companions];
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, new TableEntity(row.Partition, rowKey), stored.ETag) };
         actions.AddRange(others.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(row.Partition, k), ETag.All)));
         try

@@ -50,7 +50,7 @@ public sealed class TableModelIndex
     /// <summary>Adds or moves the model's row (idempotent: the same model published again has one row). With
     /// <paramref name="onlyIfAbsent"/>, a model that has a row keeps it as it is (the backfill: a row its publisher
     /// wrote knows more than the manifest does). True when it wrote the row.</summary>
-    public async Task<bool> PutAsync(ModelSummary summary, CancellationToken cancellationToken = default, bool onlyIfAbsent = false)
+    public async Task<bool> PutAsync(ModelSummary summary, bool onlyIfAbsent = false, CancellationToken cancellationToken = default)
     {
         await listing.EnsureCreatedAsync(cancellationToken).ConfigureAwait(false);
         string key = ListingKey(summary);
