@@ -2,11 +2,14 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using FashionFunctions.Functions.Tests.Support;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace FashionFunctions.Functions.Tests;
 
-/// <summary>An app with a trained model, bodies up to 64 MiB (so that only the value budget stands between a huge
-/// JSON body and the parser), the default 256 images per request, and two event streams per instance.</summary>
+/// <summary>An app with a trained model, bodies up to 64 MiB with Kestrel's own 30 MB limit lifted (so that only the
+/// value budget stands between a huge JSON body and the parser), the default 256 images per request, and two event
+/// streams per instance.</summary>
 public sealed class BudgetApp : FunctionsApp
 {
     public const int MaxBatchImages = 256;
@@ -18,6 +21,9 @@ public sealed class BudgetApp : FunctionsApp
         ["FashionFunctions:MaxBatchImages"] = MaxBatchImages.ToString(),
         ["FashionFunctions:MaxEventStreams"] = MaxEventStreams.ToString(),
     };
+
+    protected override void ConfigureServices(IServiceCollection services) =>
+        services.Configure<KestrelServerOptions>(kestrel => kestrel.Limits.MaxRequestBodySize = null);
 
     public override async Task InitializeAsync()
     {
@@ -60,12 +66,9 @@ public class RequestBudgetTests(BudgetApp app) : IClassFixture<BudgetApp>
 
     private static IEnumerable<int> Blank(int pixels = 784) => Enumerable.Repeat(0, pixels);
 
-    private Task<HttpAnswer> PostChunkedAsync(byte[] body, string contentType)
-    {
-        var content = new ChunkedContent(body, contentType, chunkSize: 256 * 1024);
-        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
-        return app.SendAsync(new HttpRequestMessage(HttpMethod.Post, "api/classify") { Content = content });
-    }
+    /// <summary>Chunked, without Content-Length: the body is refused part-way, never for its declared size.</summary>
+    private Task<HttpAnswer> PostChunkedAsync(byte[] body, string contentType) =>
+        RawHttp.PostChunkedAsync(app.Server.BaseAddress, "api/classify", contentType, body);
 
     private int Writes() => app.StorageRequests.CountWhere(r => !r.StartsWith("GET ", StringComparison.Ordinal) && !r.StartsWith("HEAD ", StringComparison.Ordinal));
 
@@ -146,62 +149,103 @@ public class RequestBudgetTests(BudgetApp app) : IClassFixture<BudgetApp>
     public async Task Classify_keeps_its_usual_latency_while_abusive_requests_are_refused_and_nothing_is_stored()
     {
         byte[] photo = await File.ReadAllBytesAsync(Path.Combine(RepoRoot.Path, "samples", "photo.jpg"));
-        async Task<TimeSpan> MedianClassifyAsync()
+        async Task<TimeSpan> ClassifyAsync()
         {
-            var times = new List<TimeSpan>();
-            for (int i = 0; i < 25; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                var answer = await app.SendAsync("POST", "api/classify", photo, "image/jpeg");
-                times.Add(clock.Elapsed);
-                Assert.Equal(200, answer.Status);
-            }
-
-            return times.Order().ElementAt(times.Count / 2);
+            var clock = Stopwatch.StartNew();
+            var answer = await app.SendAsync("POST", "api/classify", photo, "image/jpeg");
+            Assert.Equal(200, answer.Status);
+            return clock.Elapsed;
         }
 
-        await MedianClassifyAsync(); // warm: the model loaded, the code paths jitted
-        var alone = await MedianClassifyAsync();
+        for (int i = 0; i < 10; i++)
+        {
+            await ClassifyAsync(); // warm: the model loaded, the code paths jitted
+        }
 
         string jobId = (await Jobs.CreateAsync(app)).Json.GetProperty("id").GetString()!;
+        var streams = new List<EventStreamClient>();
+        for (int i = 0; i < BudgetApp.MaxEventStreams; i++)
+        {
+            streams.Add(await EventStreamClient.OpenAsync(app.Client, jobId)); // the instance's every stream, held throughout
+        }
+
         int writes = Writes();
-        using var stop = new CancellationTokenSource();
+        var abusing = false;
+        var inFlight = 0;
         var refusals = new int[3];
-        async Task AbuseAsync(int slot, Func<Task> refusedOnce)
+        using var stop = new CancellationTokenSource();
+        async Task AbuseAsync(int kind, Func<Task> refusedOnce)
         {
             while (!stop.IsCancellationRequested)
             {
-                await refusedOnce();
-                Interlocked.Increment(ref refusals[slot]);
+                if (!Volatile.Read(ref abusing))
+                {
+                    await Task.Delay(5);
+                    continue;
+                }
+
+                Interlocked.Increment(ref inFlight);
+                try
+                {
+                    await refusedOnce();
+                    Interlocked.Increment(ref refusals[kind]);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref inFlight);
+                }
+
+                await Task.Delay(20); // one abusive client after another, not a flood of requests of any kind
             }
         }
 
-        var streams = new List<EventStreamClient>();
         var abusers = new[]
         {
             Task.Run(() => AbuseAsync(0, async () => (await PostChunkedAsync(TwentyMillionNumbers.Value, "application/json")).AssertProblem(413))),
             Task.Run(() => AbuseAsync(1, async () => (await app.SendAsync("POST", "api/classify", ThousandParts.Value.Body, ThousandParts.Value.ContentType)).AssertProblem(413))),
             Task.Run(() => AbuseAsync(2, async () =>
             {
-                while (streams.Count < BudgetApp.MaxEventStreams)
-                {
-                    streams.Add(await EventStreamClient.OpenAsync(app.Client, jobId));
-                }
-
                 using var extra = await EventStreamClient.OpenAsync(app.Client, jobId);
                 (await extra.RefusalAsync()).AssertProblem(503);
             })),
         };
 
-        var during = await MedianClassifyAsync();
-        await stop.CancelAsync();
-        await Task.WhenAll(abusers);
-        streams.ForEach(s => s.Dispose());
+        // Alone and during, interleaved, so that a neighbour's load on the machine weighs on both alike.
+        var alone = new List<TimeSpan>();
+        var during = new List<TimeSpan>();
+        for (int round = 0; round < 6; round++)
+        {
+            Volatile.Write(ref abusing, false);
+            while (Volatile.Read(ref inFlight) > 0)
+            {
+                await Task.Delay(5);
+            }
 
-        Assert.All(refusals, count => Assert.True(count > 0, "every kind of abuse was refused at least once while classify was measured"));
+            for (int i = 0; i < 5; i++)
+            {
+                alone.Add(await ClassifyAsync());
+            }
+
+            Volatile.Write(ref abusing, true);
+            await Task.Delay(50);
+            for (int i = 0; i < 5; i++)
+            {
+                during.Add(await ClassifyAsync());
+            }
+        }
+
+        await stop.CancelAsync();
+        streams.ForEach(s => s.Dispose());
+        await Task.WhenAll(abusers); // an abusive request that was not refused as it should be fails here
+
+        Assert.All(refusals, count => Assert.True(count > 0, "every kind of abuse was refused while classify was measured"));
         Assert.Equal(writes, Writes());
-        // Each refusal costs the instance a sliver of its body and no storage; on two cores classify could at
-        // worst share the CPU with the abuse, about half speed. Five times leaves room for noisy neighbours.
-        Assert.True(during <= alone * 5, $"classify's median went from {alone.TotalMilliseconds:F1} ms alone to {during.TotalMilliseconds:F1} ms during the abuse");
+        // A refusal costs the instance a sliver of the body and no storage; sharing two cores with three such
+        // clients, classify would at worst run at half speed. Five times leaves room for a noisy machine.
+        var (medianAlone, medianDuring) = (Median(alone), Median(during));
+        Assert.True(medianDuring <= medianAlone * 5,
+            $"classify's median went from {medianAlone.TotalMilliseconds:F1} ms alone to {medianDuring.TotalMilliseconds:F1} ms during the abuse ({string.Join(", ", refusals)} refusals)");
     }
+
+    private static TimeSpan Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2);
 }

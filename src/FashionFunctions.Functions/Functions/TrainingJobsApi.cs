@@ -73,7 +73,7 @@ public sealed class TrainingJobsApi(TrainingJobService service, TrainingJobWatch
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
-        await response.StartAsync(cancellationToken);
+        await response.Body.FlushAsync(cancellationToken); // the headers now, though the next change may be a while
         await foreach (var change in stream.ReadAllAsync(cancellationToken))
         {
             string json = JsonSerializer.Serialize(change.Job, CompactJson);

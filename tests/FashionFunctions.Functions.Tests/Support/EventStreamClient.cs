@@ -29,7 +29,8 @@ public sealed class EventStreamClient : IDisposable
     }
 
     /// <summary>The whole answer of a stream that was refused.</summary>
-    public Task<HttpAnswer> RefusalAsync() => HttpAnswer.FromAsync(response);
+    public Task<HttpAnswer> RefusalAsync() =>
+        reader is null ? HttpAnswer.FromAsync(response) : throw new Xunit.Sdk.XunitException($"The stream was opened ({Status}), not refused.");
 
     /// <summary>The next event (its id and the job record), or null when the server ended the stream.</summary>
     public async Task<(string Id, JsonElement Job)?> NextAsync(TimeSpan within)
