@@ -95,7 +95,7 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
             await Task.Delay(10);
         }
 
-        var busy = await Assert.ThrowsAsync<ModelLoadsBusyException>(() => cache.GetAsync("fmnist-c")); // both slots held
+        var busy = await Assert.ThrowsAsync<ModelLoadsBusyException>(() => cache.GetAsync("fmnist-c").WaitAsync(TimeSpan.FromSeconds(10))); // both slots held
         Assert.Equal(2, busy.MaxConcurrentLoads);
         Assert.Contains("2 models", busy.Message);
         Assert.Equal(2, source.Loads); // the refused load never reached storage
