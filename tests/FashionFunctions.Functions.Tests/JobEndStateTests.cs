@@ -1,5 +1,5 @@
-using FashionFunctions.Core.Access;
 using Azure.Core;
+using FashionFunctions.Core.Access;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Core.Sweeps;

@@ -1,5 +1,5 @@
-using FashionFunctions.Core.Access;
 using System.Text.Json;
+using FashionFunctions.Core.Access;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;

@@ -1,6 +1,6 @@
-using FashionFunctions.Core.Access;
 using Azure.Core;
 using Azure.Storage.Queues.Models;
+using FashionFunctions.Core.Access;
 using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;

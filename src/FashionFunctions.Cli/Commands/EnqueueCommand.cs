@@ -1,9 +1,9 @@
-using FashionFunctions.Core.Access;
-using FashionFunctions.Core.Budgets;
 using System.ComponentModel;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Azure.Storage.Queues;
+using FashionFunctions.Core.Access;
+using FashionFunctions.Core.Budgets;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Modeling;
 using FashionFunctions.Core.Storage;
