@@ -20,7 +20,8 @@ internal sealed class JobFeed
     private TaskCompletionSource changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile State state = new(null, Over: false, Fault: null);
 
-    /// <summary>The latest record; <see cref="Over"/> once the loop has stopped (finished, unknown or failed).</summary>
+    /// <summary>The latest record, and whether the loop has stopped (the job finished or unknown, nobody listening, or a
+    /// failed read: <see cref="Fault"/>).</summary>
     internal sealed record State(JobEvent? Latest, bool Over, ExceptionDispatchInfo? Fault);
 
     public JobFeed(string jobId, TableJobStore jobs, TimeSpan interval, TimeProvider time, ILogger logger)
