@@ -25,15 +25,16 @@ public class FunctionKeyTests(BrowserApp app)
 
     static FunctionKeyTests() => SetDefaultExpectTimeout(30_000);
 
-    /// <summary>Every API call the page made: path and the key it carried (header or code parameter), if any.</summary>
-    private readonly ConcurrentQueue<(string Path, string? Key)> calls = new();
+    /// <summary>Every API call the page made: path, the key it carried (header or code parameter), if any, and
+    /// whether that key was in the URL.</summary>
+    private readonly ConcurrentQueue<(string Path, string? Key, bool KeyInUrl)> calls = new();
 
     private Task RequireKeysAsync(IPage page) => page.RouteAsync("**/api/**", async route =>
     {
         var url = new Uri(route.Request.Url);
-        string? key = route.Request.Headers.GetValueOrDefault("x-functions-key")
-            ?? Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(url.Query).GetValueOrDefault("code").FirstOrDefault();
-        calls.Enqueue((url.AbsolutePath, key));
+        string? inUrl = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(url.Query).GetValueOrDefault("code").FirstOrDefault();
+        string? key = route.Request.Headers.GetValueOrDefault("x-functions-key") ?? inUrl;
+        calls.Enqueue((url.AbsolutePath, key, inUrl is not null));
         if (Anonymous.Contains(url.AbsolutePath) || key == Key)
         {
             await route.ContinueAsync();
@@ -83,6 +84,37 @@ public class FunctionKeyTests(BrowserApp app)
         var later = calls.Skip(before).Where(c => !Anonymous.Contains(c.Path)).ToList();
         Assert.Contains(later, c => c.Path == "/api/classify");
         Assert.All(later, c => Assert.Equal(Key, c.Key));
+        session.AssertNoScriptErrors();
+    }
+
+    [Fact]
+    public async Task A_job_is_followed_through_its_event_stream_with_the_key_in_a_header_never_in_a_url()
+    {
+        using var created = await app.Server.Client.PostAsync("api/training-jobs",
+            new StringContent("""{"epochs": 1, "trainLimit": 3000, "seed": 4, "promote": false}""", System.Text.Encoding.UTF8, "application/json"));
+        string jobId = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        await using var session = await app.OpenAsync("function-key-events", beforeLoad: RequireKeysAsync);
+        var (page, dialog) = await KeyAskedForAsync(session);
+        await page.Locator("#key-input").FillAsync(Key);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Use key" }).ClickAsync();
+
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Show job {jobId}" }).ClickAsync();
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("queued");
+        string events = $"/api/training-jobs/{jobId}/events";
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!calls.Any(c => c.Path == events) && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50);
+        }
+
+        await app.RunJobAsync(jobId);
+
+        await Expect(page.Locator("#job-status")).ToHaveTextAsync("succeeded");
+        await Expect(page.Locator("#job-loss svg circle.point")).ToHaveCountAsync(1);
+        var followed = calls.Where(c => c.Path.StartsWith($"/api/training-jobs/{jobId}", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(followed);
+        Assert.All(followed, c => Assert.Equal((events, Key, false), c)); // the stream, its key in the header; no polling
+        Assert.DoesNotContain(calls, c => c.KeyInUrl);
         session.AssertNoScriptErrors();
     }
 

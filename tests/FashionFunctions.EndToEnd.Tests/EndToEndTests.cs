@@ -40,6 +40,16 @@ public class EndToEndTests(FunctionsHost host) : IClassFixture<FunctionsHost>
     }
 
     [SkippableFact]
+    public async Task Answers_through_the_host_carry_nosniff_and_hsts()
+    {
+        SkipWithoutHost();
+        using var anonymous = new HttpClient { BaseAddress = host.BaseUri };
+        using var response = await anonymous.GetAsync("api/health/live");
+        Assert.Equal("nosniff", string.Join(",", response.Headers.GetValues("X-Content-Type-Options")));
+        Assert.StartsWith("max-age=", string.Join(",", response.Headers.GetValues("Strict-Transport-Security")));
+    }
+
+    [SkippableFact]
     public async Task Enqueue_train_through_the_queue_trigger_then_classify_pngs_accurately()
     {
         SkipWithoutHost();

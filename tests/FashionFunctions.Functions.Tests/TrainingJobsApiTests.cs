@@ -141,8 +141,10 @@ public class TrainingJobsApiTests(FunctionsApp app) : IClassFixture<FunctionsApp
         var events = answer.Body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
             .Select(e => e.Split('\n'))
             .ToList();
-        Assert.All(events, e => Assert.Equal("event: job", e[0]));
-        var records = events.Select(e => Jobs.Parse(e[1]["data: ".Length..])).ToList();
+        Assert.All(events, e => Assert.StartsWith("id: ", e[0]));
+        Assert.All(events, e => Assert.Equal("event: job", e[1]));
+        Assert.Equal(events.Count, events.Select(e => e[0]).Distinct().Count());
+        var records = events.Select(e => Jobs.Parse(e[2]["data: ".Length..])).ToList();
         Assert.Equal("queued", records[0].GetProperty("status").GetString());
         Assert.Equal("succeeded", records[^1].GetProperty("status").GetString());
         Assert.Equal(1, records.Count(r => r.GetProperty("status").GetString() == "succeeded"));

@@ -92,6 +92,16 @@ public partial class WebPageTests
         }
     }
 
+    [Fact]
+    public void The_page_script_never_puts_the_key_in_a_url_and_marks_every_call_as_its_own()
+    {
+        string script = System.Text.Encoding.UTF8.GetString(StaticAssets.Embedded.All.Single(a => a.Path == "assets/app.js").Content);
+        Assert.DoesNotContain("code=", script, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("new EventSource", script); // it cannot send headers, so the key would have to go in its URL
+        Assert.Contains("headers.set(\"x-functions-key\", key)", script);
+        Assert.Contains("headers.set(\"X-Requested-With\"", script);
+    }
+
     private static async Task<HttpAnswer> GetAsync(string path, Func<Microsoft.AspNetCore.Http.HttpRequest, Microsoft.AspNetCore.Http.IResult> call, params (string Name, string Value)[] headers)
     {
         var request = HttpCall.Request(Services, "GET", path, headers: headers.ToDictionary(h => h.Name, h => h.Value));

@@ -21,8 +21,10 @@ namespace FashionFunctions.Testing;
 /// would serve them: every <c>[Function]</c> method with an <c>[HttpTrigger]</c> parameter in the app's assembly
 /// is found by reflection and routed by its trigger's methods and route; the function class is created per request
 /// from the app's real service registration (<see cref="ServiceRegistration.AddFashionFunctions"/>) on the given
-/// storage; what it returns is executed and what it throws is answered by the app's <see cref="ErrorMappingMiddleware"/>.
-/// Function keys are not checked (the host does that). Functions added to the app are served without changes here.
+/// storage, inside the app's worker middleware in Program's order (<see cref="HttpPipeline"/>): what it returns is
+/// executed and what it throws is answered by the app's <see cref="ErrorMappingMiddleware"/>. Function keys are not
+/// checked (the host does that). Functions added to the app are served without changes here. <see cref="Client"/>
+/// sends <c>X-Requested-With</c>, as the page and the documented clients do.
 /// </summary>
 public sealed class AppServer : IAsyncDisposable
 {
@@ -33,6 +35,7 @@ public sealed class AppServer : IAsyncDisposable
         this.app = app;
         BaseAddress = baseAddress;
         Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        Client.DefaultRequestHeaders.Add(RequestForgeryGuardMiddleware.HeaderName, "tests");
     }
 
     public Uri BaseAddress { get; }

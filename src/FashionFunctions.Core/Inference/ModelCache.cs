@@ -13,12 +13,15 @@ namespace FashionFunctions.Core.Inference;
 /// stay loaded (least recently used go first; never the current one or the one just asked for). An evicted
 /// classifier is only dropped from the cache: it holds managed memory only, which the GC reclaims once the
 /// requests still using it finish. The first current model may come from a fetch begun before the cache existed
-/// (<see cref="StartWith"/>).
+/// (<see cref="StartWith"/>). At most <see cref="ModelCacheOptions.MaxConcurrentLoads"/> models load at once: asking
+/// for many models by id cannot make a worker download them all together; a load that finds no slot within
+/// <see cref="ModelCacheOptions.LoadQueueSeconds"/> fails with <see cref="ModelLoadsBusyException"/>.
 /// </summary>
 public sealed class ModelCache(IModelSource source, ModelCacheOptions options, TimeProvider time, ILogger<ModelCache> logger)
 {
     private readonly ConcurrentDictionary<string, Entry> byId = new();
     private readonly SemaphoreSlim refreshing = new(1, 1);
+    private readonly SemaphoreSlim loads = new(options.MaxConcurrentLoads, options.MaxConcurrentLoads);
     private volatile CurrentModel? current;
     private volatile Task<FetchedCurrentModel?>? startupFetch;
     private long noModelUntilTicks;
@@ -207,8 +210,20 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
 
     private async Task<Classifier> LoadAsync(string modelId)
     {
-        var artifact = await source.LoadAsync(modelId).ConfigureAwait(false);
-        return new Classifier(artifact);
+        if (!await loads.WaitAsync(TimeSpan.FromSeconds(options.LoadQueueSeconds)).ConfigureAwait(false))
+        {
+            throw new ModelLoadsBusyException(options.MaxConcurrentLoads);
+        }
+
+        try
+        {
+            var artifact = await source.LoadAsync(modelId).ConfigureAwait(false);
+            return new Classifier(artifact);
+        }
+        finally
+        {
+            loads.Release();
+        }
     }
 
     private void Touch(string modelId)

@@ -198,33 +198,35 @@ public sealed class TrainingJobRunner(
         }
         catch (Exception e) when (IsPermanent(e))
         {
-            logger.LogError(e, "Job {JobId} failed permanently", job.Id);
+            string traceId = JobErrors.NewTraceId();
+            logger.LogError(e, "Job {JobId} failed permanently (traceId {TraceId})", job.Id, traceId);
             await heartbeat.StopAsync().ConfigureAwait(false);
-            await FinishAsync(claim, j => j with { Status = TrainingJobStatus.Failed, FinishedAt = time.GetUtcNow(), Error = e.Message }).ConfigureAwait(false);
+            await FinishAsync(claim, j => j with { Status = TrainingJobStatus.Failed, FinishedAt = time.GetUtcNow(), Error = JobErrors.Failed(e, traceId) }).ConfigureAwait(false);
             return JobOutcome.FailedPermanently;
         }
         catch (Exception e)
         {
             await heartbeat.StopAsync().ConfigureAwait(false);
+            string traceId = JobErrors.NewTraceId();
             if (dequeueCount >= maxDequeueCount)
             {
-                logger.LogError(e, "Job {JobId} failed on its last delivery", job.Id);
+                logger.LogError(e, "Job {JobId} failed on its last delivery (traceId {TraceId})", job.Id, traceId);
                 await FinishAsync(claim, j => j with
                 {
                     Status = TrainingJobStatus.Failed,
                     FinishedAt = time.GetUtcNow(),
-                    Error = $"Gave up after {j.Attempts} attempts: {e.Message}",
+                    Error = JobErrors.GaveUp(j.Attempts, traceId),
                 }).ConfigureAwait(false);
             }
             else
             {
                 // Release the claim so that the redelivery takes over at once, resuming from the last checkpoint.
-                logger.LogWarning(e, "Job {JobId}: attempt {Attempt} failed; the message will be redelivered", job.Id, job.Attempts);
+                logger.LogWarning(e, "Job {JobId}: attempt {Attempt} failed; the message will be redelivered (traceId {TraceId})", job.Id, job.Attempts, traceId);
                 await FinishAsync(claim, j => j with
                 {
                     Status = TrainingJobStatus.Queued,
                     RunToken = null,
-                    Error = $"Attempt {j.Attempts} failed and will be retried: {e.Message}",
+                    Error = JobErrors.Retrying(j.Attempts, traceId),
                 }).ConfigureAwait(false);
             }
 
@@ -378,6 +380,7 @@ public sealed class TrainingJobRunner(
     {
         var now = time.GetUtcNow();
         string excerpt = messageText.Length > 200 ? messageText[..200] + "…" : messageText;
+        string traceId = JobErrors.NewTraceId();
         var job = new TrainingJob
         {
             Id = TrainingJob.NewId(now),
@@ -388,9 +391,9 @@ public sealed class TrainingJobRunner(
             Options = new TrainingOptions(),
             Promote = false,
             Enqueued = true,
-            Error = $"Unusable queue message ({reason}) Message: {excerpt}",
+            Error = JobErrors.Unusable(traceId),
         };
         await jobs.CreateAsync(job, idempotencyKey: null, requestHash: "", cancellationToken).ConfigureAwait(false);
-        logger.LogError("Queue message could not be used ({Reason}); recorded as failed job {JobId}", reason, job.Id);
+        logger.LogError("Queue message could not be used ({Reason}); recorded as failed job {JobId} (traceId {TraceId}). Message: {Excerpt}", reason, job.Id, traceId, excerpt);
     }
 }

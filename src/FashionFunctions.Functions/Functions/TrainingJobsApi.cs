@@ -63,24 +63,31 @@ public sealed class TrainingJobsApi(TrainingJobService service, TrainingJobWatch
         return TypedResults.NoContent();
     }
 
-    /// <summary>Server-sent events: <c>event: job</c> with the record as <c>data</c>, at every change, until the
-    /// job is finished.</summary>
+    /// <summary>Server-sent events: <c>event: job</c> with the record as <c>data</c> and the change's id (the row's ETag)
+    /// as <c>id</c>, at every change, until the job is finished or the stream's lifetime ends; a reconnect with
+    /// <c>Last-Event-ID</c> resumes after that change (204 when the job is finished and that was its last).</summary>
     [Function("TrainingJobEvents")]
     public async Task<IResult> EventsAsync(
         [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/training-jobs/{id}/events")] HttpRequest request,
         string id,
         CancellationToken cancellationToken)
     {
-        await service.GetAsync(id, request.Caller(), cancellationToken); // 404 before the stream starts
+        // 503 at the instance's cap, 404 for a job that is unknown or not the caller's, before the stream starts
+        using var stream = await watcher.OpenAsync(id, request.Caller(), request.Headers["Last-Event-ID"], cancellationToken);
+        if (stream.UpToDate)
+        {
+            return TypedResults.NoContent();
+        }
 
         var response = request.HttpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
-        await foreach (var job in watcher.WatchAsync(id, cancellationToken))
+        await response.Body.FlushAsync(cancellationToken); // the headers now, though the next change may be a while
+        await foreach (var change in stream.ReadAllAsync(cancellationToken))
         {
-            string json = JsonSerializer.Serialize(job, CompactJson);
-            await response.WriteAsync($"event: job\ndata: {json}\n\n", cancellationToken);
+            string json = JsonSerializer.Serialize(change.Job, CompactJson);
+            await response.WriteAsync($"id: {change.Id}\nevent: job\ndata: {json}\n\n", cancellationToken);
             await response.Body.FlushAsync(cancellationToken);
         }
 

@@ -47,6 +47,22 @@ public sealed class FashionFunctionsOptions : IValidatableObject
     [Range(0, 120)]
     public int DecodeQueueSeconds { get; set; } = 10;
 
+    /// <summary>How many models a worker downloads and loads at once; more wait for a slot.</summary>
+    [Range(1, 64)]
+    public int MaxConcurrentModelLoads { get; set; } = 2;
+
+    /// <summary>How long a model load waits for a slot before the request is answered 503 with Retry-After.</summary>
+    [Range(0, 120)]
+    public int ModelLoadQueueSeconds { get; set; } = 10;
+
+    /// <summary>Event streams (GET /api/training-jobs/{id}/events) one instance serves at once (503 beyond).</summary>
+    [Range(1, 100_000)]
+    public int MaxEventStreams { get; set; } = 100;
+
+    /// <summary>How long one event stream lasts before the server ends it; the client reconnects with Last-Event-ID.</summary>
+    [Range(1, 3600)]
+    public int EventStreamSeconds { get; set; } = 180;
+
     /// <summary>Must equal host.json's extensions.queues.maxDequeueCount: on that attempt a failing job is recorded as failed.</summary>
     [Range(1, 100)]
     public int MaxDequeueCount { get; set; } = 3;
@@ -168,6 +184,12 @@ public sealed class FashionFunctionsOptions : IValidatableObject
     {
         KeepNewestModels = KeepNewestModels,
         FinishedJobRetention = TimeSpan.FromDays(FinishedJobRetentionDays),
+    };
+
+    public Core.Jobs.JobEventStreamOptions ToEventStreams() => new()
+    {
+        MaxStreams = MaxEventStreams,
+        Lifetime = TimeSpan.FromSeconds(EventStreamSeconds),
     };
 
     public Core.Jobs.JobLifecycleOptions ToJobLifecycle() => new()

@@ -64,6 +64,7 @@ public static class ServiceRegistration
         services.AddSingleton<TrainingJobService>();
         services.AddSingleton<JobWatchdog>();
         services.AddSingleton<PoisonedJobRecorder>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value.ToEventStreams());
         services.AddSingleton<TrainingJobWatcher>();
         services.AddSingleton(sp => new TrainingJobRunner(
             sp.GetRequiredService<TableJobStore>(),
@@ -86,7 +87,13 @@ public static class ServiceRegistration
             var options = sp.GetRequiredService<IOptions<FashionFunctionsOptions>>().Value;
             var cache = new ModelCache(
                 sp.GetRequiredService<IModelSource>(),
-                new ModelCacheOptions { RevalidateSeconds = options.ModelCacheRevalidateSeconds, Capacity = options.ModelCacheCapacity },
+                new ModelCacheOptions
+                {
+                    RevalidateSeconds = options.ModelCacheRevalidateSeconds,
+                    Capacity = options.ModelCacheCapacity,
+                    MaxConcurrentLoads = options.MaxConcurrentModelLoads,
+                    LoadQueueSeconds = options.ModelLoadQueueSeconds,
+                },
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<ModelCache>>());
             if (sp.GetService<StartupModelFetch>()?.Take() is { } fetch)

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using FashionFunctions.Core.Data;
 using FashionFunctions.Core.Inference;
 using FashionFunctions.Functions.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Net.Http.Headers;
 
 namespace FashionFunctions.Functions.Http;
 
@@ -13,12 +15,16 @@ public sealed record ClassifyInput(IReadOnlyList<byte[]> Images, bool IsBatch);
 /// Reads POST /api/classify bodies: an encoded image (image/png, jpeg, gif, bmp, webp), 784 raw bytes
 /// (application/octet-stream), JSON {"pixels":[784 numbers]} or {"images":[…]} whose items are 784-number arrays
 /// or base64 strings of encoded images, or multipart/form-data with one or more files. Every form is read within
-/// MaxRequestBytes whatever Content-Length says (chunked bodies included); encoded images are charged to the
-/// request's pixel budget before any is decoded, and decoded through the instance's <see cref="DecodeGate"/>.
+/// MaxRequestBytes whatever Content-Length says (chunked bodies included); JSON is counted as it arrives against
+/// what MaxBatchImages images can hold, and multipart is read a part at a time up to MaxBatchImages + 1 parts;
+/// encoded images are charged to the request's pixel budget before any is decoded, and decoded through the
+/// instance's <see cref="DecodeGate"/>.
 /// </summary>
 public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, DecodeGate decodes, FashionFunctionsOptions options)
 {
     public static readonly IReadOnlyList<string> ImageMediaTypes = ["image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp"];
+
+    private const int MaxBoundaryLength = 128; // ASP.NET Core's form reader's limit
 
     private const string Accepted = "image/png, image/jpeg, image/gif, image/bmp, image/webp, application/octet-stream, application/json or multipart/form-data";
 
@@ -33,7 +39,8 @@ public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, Decode
             throw ApiProblemException.UnsupportedMediaType($"Content-Type '{request.ContentType}' is not accepted; send {Accepted}.");
         }
 
-        byte[] body = await RequestBody.ReadAsync(request, options.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
+        var json = mediaType == "application/json" ? JsonBudget() : null;
+        byte[] body = await RequestBody.ReadAsync(request, options.MaxRequestBytes, cancellationToken, json).ConfigureAwait(false);
         if (body.Length == 0)
         {
             throw ApiProblemException.BadRequest("The body is empty; send an image.");
@@ -41,7 +48,7 @@ public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, Decode
 
         var (items, isBatch) = mediaType switch
         {
-            "multipart/form-data" => (await ReadMultipartAsync(request, body, cancellationToken).ConfigureAwait(false), true),
+            "multipart/form-data" => (await ReadMultipartAsync(request.ContentType, body, cancellationToken).ConfigureAwait(false), true),
             "application/json" => ReadJson(body),
             "application/octet-stream" => ([new Item("the body", ImagePreprocessor.FromRawPixels(body), null)], false),
             _ => (new List<Item> { new("the body", null, body) }, false),
@@ -106,41 +113,54 @@ public sealed class ClassifyRequestReader(ImagePreprocessor preprocessor, Decode
         return (items, true);
     }
 
-    private async Task<List<Item>> ReadMultipartAsync(HttpRequest request, byte[] body, CancellationToken cancellationToken)
+    /// <summary>The most values a valid JSON body holds: {"images": [...]} with MaxBatchImages arrays of 784 numbers
+    /// (the object, its one name, the list; each array and its numbers). {"pixels": [...]} holds fewer.</summary>
+    private JsonValueBudget JsonBudget() => new(3 + (long)options.MaxBatchImages * (1 + FashionMnistFile.PixelsPerImage),
+        $"a classify request of at most {options.MaxBatchImages} images (setting MaxBatchImages) of {FashionMnistFile.PixelsPerImage} numbers holds no more");
+
+    /// <summary>The files of a multipart body, read from the copy taken within the byte limit a part at a time: the
+    /// part after the last an allowed request can have (MaxBatchImages) ends the reading. Fields that are not files
+    /// count as parts, and are ignored.</summary>
+    private async Task<List<Item>> ReadMultipartAsync(string? contentType, byte[] body, CancellationToken cancellationToken)
     {
-        // The body was read within the limit above; the form is parsed from that copy, never from the socket.
-        request.Body = new MemoryStream(body, writable: false);
-        request.HttpContext.Features.Set<IFormFeature>(new FormFeature(request,
-            new FormOptions { MultipartBodyLengthLimit = body.Length + 1, ValueCountLimit = int.MaxValue }));
-        IFormCollection form;
+        var malformed = ApiProblemException.BadRequest("The multipart body is malformed.");
+        if (!MediaTypeHeaderValue.TryParse(contentType, out var type) || HeaderUtilities.RemoveQuotes(type.Boundary).Value is not { Length: > 0 and <= MaxBoundaryLength } boundary)
+        {
+            throw malformed;
+        }
+
+        var reader = new MultipartReader(boundary, new MemoryStream(body, writable: false));
+        var items = new List<Item>();
+        int parts = 0;
         try
         {
-            form = await request.ReadFormAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadNextSectionAsync(cancellationToken).ConfigureAwait(false) is { } section)
+            {
+                if (++parts > options.MaxBatchImages)
+                {
+                    throw ApiProblemException.TooLarge($"The multipart body has more than {options.MaxBatchImages} parts, the most images one request may carry (setting MaxBatchImages); reading stopped at part {parts}.");
+                }
+
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
+                {
+                    continue;
+                }
+
+                using var content = new MemoryStream();
+                await section.Body.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
+                byte[] bytes = content.ToArray();
+                string fileName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value ?? "";
+                string where = $"file {items.Count} ({fileName})";
+                bool raw = section.ContentType?.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase) == true && bytes.Length == FashionMnistFile.PixelsPerImage;
+                items.Add(raw ? new Item(where, ImagePreprocessor.FromRawPixels(bytes), null) : new Item(where, null, bytes));
+            }
         }
         catch (Exception e) when (e is InvalidDataException or IOException)
         {
-            throw ApiProblemException.BadRequest("The multipart body is malformed.");
+            throw malformed;
         }
 
-        CheckBatchSize(form.Files.Count);
-        if (form.Files.Count == 0)
-        {
-            throw ApiProblemException.BadRequest("The form has no files; attach one or more images.");
-        }
-
-        var items = new List<Item>(form.Files.Count);
-        for (int i = 0; i < form.Files.Count; i++)
-        {
-            var file = form.Files[i];
-            using var content = new MemoryStream();
-            await file.CopyToAsync(content, cancellationToken).ConfigureAwait(false);
-            byte[] bytes = content.ToArray();
-            string where = $"file {i} ({file.FileName})";
-            bool raw = file.ContentType?.StartsWith("application/octet-stream", StringComparison.OrdinalIgnoreCase) == true && bytes.Length == 784;
-            items.Add(raw ? new Item(where, ImagePreprocessor.FromRawPixels(bytes), null) : new Item(where, null, bytes));
-        }
-
-        return items;
+        return items.Count > 0 ? items : throw ApiProblemException.BadRequest("The form has no files; attach one or more images.");
     }
 
     private void CheckBatchSize(int count)

@@ -24,6 +24,7 @@ public static class ErrorMapping
 {
     public const int RetryAfterSecondsWithoutModel = 30;
     public const int RetryAfterSecondsStorageUnavailable = 5;
+    public const int RetryAfterSecondsBusy = 5;
 
     public static IResult ToResult(Exception exception, HttpContext http, ILogger logger)
     {
@@ -76,6 +77,10 @@ public static class ErrorMapping
                     RetryAfter((int)Math.Ceiling(q.RetryAfter.TotalSeconds)));
             case IdempotencyKeyReusedException k:
                 return Problem.Of(http, 422, "Idempotency key reused", k.Message);
+            case EventStreamLimitException l:
+                return Problem.Of(http, 503, "Busy", l.Message, null, RetryAfter(RetryAfterSecondsBusy));
+            case ModelLoadsBusyException m:
+                return Problem.Of(http, 503, "Busy", m.Message, null, RetryAfter(RetryAfterSecondsBusy));
             case NoCurrentModelException n:
                 return Problem.Of(http, 503, "No model yet", n.Message, null, RetryAfter(RetryAfterSecondsWithoutModel));
             case BadHttpRequestException b:

@@ -10,8 +10,10 @@ public static class HttpPipeline
 {
     public static IReadOnlyList<Type> Middleware { get; } =
     [
-        typeof(ErrorMappingMiddleware), // outermost: it answers what the others throw
+        typeof(SecurityHeadersMiddleware), // outermost: problem answers carry its headers too
+        typeof(ErrorMappingMiddleware), // it answers what the others throw
         typeof(RightsMiddleware),
+        typeof(RequestForgeryGuardMiddleware), // after rights: an unknown caller hears 401 first
     ];
 
     /// <summary>Registers the middleware types (singletons, so they are resolved once).</summary>

@@ -8,12 +8,18 @@ namespace FashionFunctions.Functions.Http;
 /// <summary>Reads request bodies within a size limit, whatever Content-Length claims.</summary>
 public static class RequestBody
 {
+    /// <summary>How deeply request JSON may nest (the serializer's default; deeper is a 400).</summary>
+    public const int MaxJsonDepth = 64;
+
     private static readonly JsonSerializerOptions StrictJson = new(ModelJson.Options)
     {
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        MaxDepth = MaxJsonDepth,
     };
 
-    public static async Task<byte[]> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>The body, at most <paramref name="maxBytes"/>; a JSON body is counted against
+    /// <paramref name="json"/> as it arrives, and refused at its limit without reading further.</summary>
+    public static async Task<byte[]> ReadAsync(HttpRequest request, int maxBytes, CancellationToken cancellationToken, JsonValueBudget? json = null)
     {
         if (request.ContentLength > maxBytes)
         {
@@ -31,8 +37,10 @@ public static class RequestBody
             }
 
             buffer.Write(chunk, 0, read);
+            json?.Count(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), final: false);
         }
 
+        json?.Count(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), final: true);
         return buffer.ToArray();
     }
 

@@ -29,8 +29,15 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
         return ModelArtifact.Create(template.Weights, template.Manifest with { ModelId = id });
     }
 
-    private ModelCache NewCache(IModelSource source, int capacity = 4) =>
-        new(source, new ModelCacheOptions { Capacity = capacity, RevalidateSeconds = 30, NoModelRetrySeconds = 5 }, time, NullLogger<ModelCache>.Instance);
+    private ModelCache NewCache(IModelSource source, int capacity = 4, int maxConcurrentLoads = 2, int loadQueueSeconds = 10) =>
+        new(source, new ModelCacheOptions
+        {
+            Capacity = capacity,
+            RevalidateSeconds = 30,
+            NoModelRetrySeconds = 5,
+            MaxConcurrentLoads = maxConcurrentLoads,
+            LoadQueueSeconds = loadQueueSeconds,
+        }, time, NullLogger<ModelCache>.Instance);
 
     [Fact]
     public async Task Thirty_two_concurrent_cold_requests_without_a_model_cost_one_storage_call()
@@ -67,6 +74,35 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
         var all = await Task.WhenAll(others.Append(first));
         Assert.Single(all.Distinct());
         Assert.Equal(1, source.Loads);
+    }
+
+    [Fact]
+    public async Task Loads_of_other_models_beyond_the_concurrent_load_cap_are_refused_busy_once_the_queue_time_passes_and_succeed_later()
+    {
+        var registry = NewRegistry();
+        foreach (string id in new[] { "fmnist-a", "fmnist-b", "fmnist-c" })
+        {
+            await registry.SaveAsync(Artifact(id));
+        }
+
+        var source = new BlockingSource(registry);
+        var cache = NewCache(source, maxConcurrentLoads: 2, loadQueueSeconds: 0);
+        var a = Task.Run(() => cache.GetAsync("fmnist-a"));
+        await source.Entered.Task;
+        var b = Task.Run(() => cache.GetAsync("fmnist-b"));
+        while (source.Loads < 2)
+        {
+            await Task.Delay(10);
+        }
+
+        var busy = await Assert.ThrowsAsync<ModelLoadsBusyException>(() => cache.GetAsync("fmnist-c").WaitAsync(TimeSpan.FromSeconds(10))); // both slots held
+        Assert.Equal(2, busy.MaxConcurrentLoads);
+        Assert.Contains("2 models", busy.Message);
+        Assert.Equal(2, source.Loads); // the refused load never reached storage
+
+        source.Release.SetResult();
+        await Task.WhenAll(a, b);
+        Assert.Equal("fmnist-c", (await cache.GetAsync("fmnist-c")).ModelId); // the refusal is not remembered
     }
 
     [Fact]

@@ -55,10 +55,19 @@ function askForKey() {
   return keyPrompt;
 }
 
-async function api(path, options = {}, retried = false) {
-  const headers = new Headers(options.headers || {});
+// Every call says X-Requested-With, which a page on another site cannot add unasked: the app refuses a POST that
+// has neither it nor a JSON or image body. The key goes in a header, never in a URL, where logs would keep it.
+function apiHeaders(extra = {}) {
+  const headers = new Headers(extra);
   const key = sessionStorage.getItem(KEY_STORAGE);
   if (key) headers.set("x-functions-key", key);
+  headers.set("X-Requested-With", "fetch");
+  return headers;
+}
+
+async function api(path, options = {}, retried = false) {
+  const headers = apiHeaders(options.headers || {});
+  const key = headers.get("x-functions-key");
   let response;
   try {
     response = await fetch(path, { ...options, headers });
@@ -78,9 +87,37 @@ async function api(path, options = {}, retried = false) {
   return body;
 }
 
-function withKey(path) {
-  const key = sessionStorage.getItem(KEY_STORAGE);
-  return key ? path + (path.includes("?") ? "&" : "?") + "code=" + encodeURIComponent(key) : path;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Server-sent events read with fetch (EventSource cannot send headers). onEvent gets each record and says whether it
+// is the last. The server ends a stream after a while: it is resumed with Last-Event-ID, missing nothing (every
+// event is the whole record); 204 means the job is finished and its last record was already received.
+async function followEvents(path, onEvent, signal) {
+  let lastId = null;
+  while (!signal.aborted) {
+    const headers = apiHeaders({ Accept: "text/event-stream" });
+    if (lastId) headers.set("Last-Event-ID", lastId);
+    const response = await fetch(path, { headers, signal });
+    if (response.status === 204) return;
+    if (!response.ok || !response.body) throw new ApiError(response.status, null);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer = (buffer + value).replace(/\r\n?/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const lines = buffer.slice(0, end).split("\n");
+        buffer = buffer.slice(end + 2);
+        const data = lines.filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trimStart()).join("\n");
+        const id = lines.find((l) => l.startsWith("id:"));
+        if (id) lastId = id.slice(3).trimStart();
+        if (data && onEvent(JSON.parse(data))) return;
+      }
+    }
+    await sleep(500); // the server ended the stream at its lifetime: reconnect, a moment later
+  }
 }
 
 // ---- charts: small SVG line charts, no library ----
@@ -376,7 +413,7 @@ const jobs = {
   },
 
   stopWatching() {
-    if (this.stream) { this.stream.close(); this.stream = null; }
+    if (this.stream) { this.stream.abort(); this.stream = null; }
     if (this.poll) { clearInterval(this.poll); this.poll = null; }
   },
 
@@ -384,19 +421,17 @@ const jobs = {
     this.stopWatching();
     const job = this.items.get(id);
     if (job && ["succeeded", "failed", "cancelled"].includes(job.status)) return;
-    if (typeof EventSource === "undefined") { this.startPolling(id); return; }
-    const stream = new EventSource(withKey(`api/training-jobs/${encodeURIComponent(id)}/events`));
-    let received = false;
-    stream.addEventListener("job", (e) => { received = true; this.update(JSON.parse(e.data)); });
-    stream.onerror = () => {
-      stream.close();
-      if (this.stream !== stream) return;
-      this.stream = null;
-      const current = this.items.get(id);
-      // The stream ends when the job does; anything else falls back to polling.
-      if (!received || !current || !["succeeded", "failed", "cancelled"].includes(current.status)) this.startPolling(id);
-    };
+    if (typeof TextDecoderStream === "undefined") { this.startPolling(id); return; }
+    const stream = new AbortController();
     this.stream = stream;
+    const finished = (record) => ["succeeded", "failed", "cancelled"].includes(record.status);
+    followEvents(`api/training-jobs/${encodeURIComponent(id)}/events`, (record) => { this.update(record); return finished(record); }, stream.signal)
+      .catch(() => {
+        // Refused (at the instance's stream cap, say) or cut off: poll instead, unless the page stopped watching.
+        if (this.stream !== stream) return;
+        this.stream = null;
+        this.startPolling(id);
+      });
   },
 
   startPolling(id) {
