@@ -197,6 +197,13 @@ module appSettings 'app-settings.bicep' = {
       FashionFunctions__KeepCheckpoints: 'false'
       FashionFunctions__KeepNewestModels: '100'
       FashionFunctions__FinishedJobRetentionDays: '30'
+      FashionFunctions__MaxJobCost: '200'
+      FashionFunctions__MaxSweepCost: '1000'
+      FashionFunctions__MaxActiveJobsPerOwner: '10'
+      FashionFunctions__MaxActiveJobs: '50'
+      FashionFunctions__MaxRunningSweepsPerOwner: '2'
+      FashionFunctions__MaxRunningSweeps: '5'
+      FashionFunctions__IdempotencyKeyHours: '24'
       // No Debian package on the workers: the dataset blobs are seeded from a mirror, checked by SHA-256.
       FashionFunctions__DatasetSeedSource: datasetMirror
     }
