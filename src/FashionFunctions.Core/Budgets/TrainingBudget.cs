@@ -47,18 +47,9 @@ public sealed class TrainingBudget(BudgetOptions options, TableJobStore jobs, Ta
     public async Task CheckActiveJobsAsync(Caller caller, CancellationToken cancellationToken)
     {
         var owners = await jobs.ActiveJobOwnersAsync(cancellationToken).ConfigureAwait(false);
-        int own = owners.Count(o => o == caller.Id);
-        if (own >= options.MaxActiveJobsPerOwner)
-        {
-            throw new QuotaExceededException(nameof(options.MaxActiveJobsPerOwner), own, options.MaxActiveJobsPerOwner,
-                "Your jobs queued or running", options.RetryAfter);
-        }
-
-        if (owners.Count >= options.MaxActiveJobs)
-        {
-            throw new QuotaExceededException(nameof(options.MaxActiveJobs), owners.Count, options.MaxActiveJobs,
-                "Jobs queued or running, everyone's together", options.RetryAfter);
-        }
+        CheckCounts(owners, caller,
+            (nameof(options.MaxActiveJobsPerOwner), options.MaxActiveJobsPerOwner, "Your jobs queued or running"),
+            (nameof(options.MaxActiveJobs), options.MaxActiveJobs, "Jobs queued or running, everyone's together"));
     }
 
     public async Task CheckRunningSweepsAsync(Caller caller, CancellationToken cancellationToken)
@@ -69,17 +60,21 @@ public sealed class TrainingBudget(BudgetOptions options, TableJobStore jobs, Ta
             owners.Add(stored.Record.Owner);
         }
 
-        int own = owners.Count(o => o == caller.Id);
-        if (own >= options.MaxRunningSweepsPerOwner)
-        {
-            throw new QuotaExceededException(nameof(options.MaxRunningSweepsPerOwner), own, options.MaxRunningSweepsPerOwner,
-                "Your sweeps running", options.RetryAfter);
-        }
+        CheckCounts(owners, caller,
+            (nameof(options.MaxRunningSweepsPerOwner), options.MaxRunningSweepsPerOwner, "Your sweeps running"),
+            (nameof(options.MaxRunningSweeps), options.MaxRunningSweeps, "Sweeps running, everyone's together"));
+    }
 
-        if (owners.Count >= options.MaxRunningSweeps)
+    /// <summary>One owner's share of the active records, then everyone's, each against its limit.</summary>
+    private void CheckCounts(List<string?> owners, Caller caller,
+        (string Setting, int Allowed, string What) perOwner, (string Setting, int Allowed, string What) total)
+    {
+        foreach (var (count, limit) in new[] { (owners.Count(o => o == caller.Id), perOwner), (owners.Count, total) })
         {
-            throw new QuotaExceededException(nameof(options.MaxRunningSweeps), owners.Count, options.MaxRunningSweeps,
-                "Sweeps running, everyone's together", options.RetryAfter);
+            if (count >= limit.Allowed)
+            {
+                throw new QuotaExceededException(limit.Setting, count, limit.Allowed, limit.What, options.RetryAfter);
+            }
         }
     }
 }
