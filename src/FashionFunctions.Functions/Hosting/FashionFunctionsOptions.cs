@@ -129,9 +129,10 @@ public sealed class FashionFunctionsOptions : IValidatableObject
     [Range(1, 10_000)]
     public int MaxRunningSweeps { get; set; } = 5;
 
-    /// <summary>Hours an idempotency key names its first request; after that it names a new one.</summary>
-    [Range(1, 24 * 365)]
-    public int IdempotencyKeyHours { get; set; } = 24;
+    /// <summary>Hours an idempotency key names its first request; after that it names a new one. Fractions are
+    /// allowed (the tests expire keys in seconds).</summary>
+    [Range(0.001, 24 * 365)]
+    public double IdempotencyKeyHours { get; set; } = 24;
 
     /// <summary>Settings that are each in range but cannot work together refuse to start the app.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
