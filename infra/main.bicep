@@ -26,7 +26,7 @@ param maximumInstanceCount int = 40
 @description('The https mirror the dataset blobs are seeded from on first use (every file is checked by SHA-256 and size). Keras downloads Fashion-MNIST from this one; the project\'s own S3 website answers http only.')
 param datasetMirror string = 'https://storage.googleapis.com/tensorflow/tf-keras-datasets/'
 
-@description('Microsoft Entra tenant id for App Service Authentication; empty (the default) leaves it off and callers use named function keys.')
+@description('Microsoft Entra tenant id for App Service Authentication; empty (the default) leaves it off and callers use named keys (scripts/issue-key.sh).')
 param authTenantId string = ''
 
 @description('Application (client) id of the app registration (scripts/entra-app.sh); needed when authTenantId is set.')

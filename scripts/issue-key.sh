@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Issues a named function key for one caller and role, or revokes one. The key opens exactly the functions its role
-# may call (infra/roles.json: classifier and trainer keys are issued per function; an admin key is a host-level
-# function key), and the app setting FashionFunctions__Auth__Keys__{name} = {role}:{sha256 of the key} tells the app
-# who holds it. The key is printed once, on standard output; only its hash is stored in the app's settings.
+# Issues a named key for one caller and role, or revokes one. The app (FashionFunctions__Auth__Mode = Keys) hashes
+# the key a caller sends and finds the app setting FashionFunctions__Auth__Keys__{name} = {role}:{sha256 of the key};
+# its rights table then opens exactly the routes of that role. The key is printed once, on standard output; only
+# its hash is stored, in the app's settings. The host's own function keys play no part (every function is
+# anonymous to the host; the app decides), so none are issued.
 #
 #   scripts/issue-key.sh NAME ROLE          issue (ROLE: classifier, trainer or admin)
 #   scripts/issue-key.sh --revoke NAME      revoke
@@ -62,25 +63,13 @@ fi
 target=(--resource-group "$resource_group" --name "$app")
 setting="$SETTING_PREFIX$name"
 
-# The role's functions, one a line; nothing for a host-level (admin) key.
-functions_of() { jq -r --arg role "$1" '.roles[$role] | select(.keyScope == "functions") | .functions[]' "$ROLES_FILE"; }
-key_scope_of() { jq -r --arg role "$1" '.roles[$role].keyScope' "$ROLES_FILE"; }
-
 current=$("$AZ" functionapp config appsettings list "${target[@]}" --query "[?name=='$setting'].value | [0]" --output tsv)
 
 if $revoke; then
   [ -n "$current" ] || die "no key named '$name' on $app (no app setting $setting)"
   role=${current%%:*}
   say "Revoking $name's $role key on $app"
-  # The setting goes first: from then on the app refuses the key, whatever the host still holds.
   "$AZ" functionapp config appsettings delete "${target[@]}" --setting-names "$setting" --output none
-  if [ "$(key_scope_of "$role")" = host ]; then
-    "$AZ" functionapp keys delete "${target[@]}" --key-type functionKeys --key-name "$name" --output none
-  else
-    while read -r function; do
-      "$AZ" functionapp function keys delete "${target[@]}" --function-name "$function" --key-name "$name" --output none
-    done < <(functions_of "$role")
-  fi
   say "Revoked."
   exit 0
 fi
@@ -91,14 +80,6 @@ key=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
 hash=$(printf '%s' "$key" | sha256sum | cut -d' ' -f1)
 
 say "Issuing a $role key named $name on $app"
-# The key reaches the Azure CLI as an argument, as `az functionapp ... keys set` takes it.
-if [ "$(key_scope_of "$role")" = host ]; then
-  "$AZ" functionapp keys set "${target[@]}" --key-type functionKeys --key-name "$name" --key-value "$key" --output none
-else
-  while read -r function; do
-    "$AZ" functionapp function keys set "${target[@]}" --function-name "$function" --key-name "$name" --key-value "$key" --output none
-  done < <(functions_of "$role")
-fi
 "$AZ" functionapp config appsettings set "${target[@]}" --settings "$setting=$role:$hash" --output none
 
 say "Issued. The key is shown this once; send it as the x-functions-key header. Revoke: scripts/issue-key.sh --revoke $name"

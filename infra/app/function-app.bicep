@@ -18,7 +18,7 @@ param instanceMemoryMB int
 param maximumInstanceCount int
 param datasetMirror string
 
-@description('Microsoft Entra tenant of the app registration; empty leaves App Service Authentication off (function keys only).')
+@description('Microsoft Entra tenant of the app registration; empty leaves App Service Authentication off (named keys only).')
 param authTenantId string
 
 @description('Application (client) id of the app registration scripts/entra-app.sh creates; used when authTenantId is set.')
@@ -28,7 +28,7 @@ param authClientId string
 // sends); without one nothing strips it, so the app must not read it: the Auth mode says which holds.
 var authEnabled = !empty(authTenantId)
 
-// Named function keys: scripts/issue-key.sh writes one app setting per key, FashionFunctions__Auth__Keys__{name}.
+// Named keys: scripts/issue-key.sh writes one app setting per key, FashionFunctions__Auth__Keys__{name}.
 // Deploying app settings replaces them all, so these are read back from the app and kept.
 var issuedKeyPrefix = 'FashionFunctions__Auth__Keys__'
 
