@@ -44,12 +44,16 @@ public sealed class TrainingBudget(BudgetOptions options, TableJobStore jobs, Ta
         }
     }
 
+    /// <summary>Counts from the jobs' markers alone; a count at its limit is read again job by job before it refuses.</summary>
     public async Task CheckActiveJobsAsync(Caller caller, CancellationToken cancellationToken)
     {
-        var owners = await jobs.ActiveJobOwnersAsync(cancellationToken).ConfigureAwait(false);
-        CheckCounts(owners, caller,
-            (nameof(options.MaxActiveJobsPerOwner), options.MaxActiveJobsPerOwner, "Your jobs queued or running"),
-            (nameof(options.MaxActiveJobs), options.MaxActiveJobs, "Jobs queued or running, everyone's together"));
+        var perOwner = (nameof(options.MaxActiveJobsPerOwner), options.MaxActiveJobsPerOwner, "Your jobs queued or running");
+        var total = (nameof(options.MaxActiveJobs), options.MaxActiveJobs, "Jobs queued or running, everyone's together");
+        if (Refusal(await jobs.ActiveJobOwnersAsync(verified: false, cancellationToken).ConfigureAwait(false), caller, perOwner, total) is not null
+            && Refusal(await jobs.ActiveJobOwnersAsync(verified: true, cancellationToken).ConfigureAwait(false), caller, perOwner, total) is { } refusal)
+        {
+            throw refusal;
+        }
     }
 
     public async Task CheckRunningSweepsAsync(Caller caller, CancellationToken cancellationToken)
@@ -60,21 +64,27 @@ public sealed class TrainingBudget(BudgetOptions options, TableJobStore jobs, Ta
             owners.Add(stored.Record.Owner);
         }
 
-        CheckCounts(owners, caller,
+        if (Refusal(owners, caller,
             (nameof(options.MaxRunningSweepsPerOwner), options.MaxRunningSweepsPerOwner, "Your sweeps running"),
-            (nameof(options.MaxRunningSweeps), options.MaxRunningSweeps, "Sweeps running, everyone's together"));
+            (nameof(options.MaxRunningSweeps), options.MaxRunningSweeps, "Sweeps running, everyone's together")) is { } refusal)
+        {
+            throw refusal;
+        }
     }
 
-    /// <summary>One owner's share of the active records, then everyone's, each against its limit.</summary>
-    private void CheckCounts(List<string?> owners, Caller caller,
+    /// <summary>One owner's share of the active records, then everyone's, each against its limit: the first
+    /// reached, or null.</summary>
+    private QuotaExceededException? Refusal(List<string?> owners, Caller caller,
         (string Setting, int Allowed, string What) perOwner, (string Setting, int Allowed, string What) total)
     {
         foreach (var (count, limit) in new[] { (owners.Count(o => o == caller.Id), perOwner), (owners.Count, total) })
         {
             if (count >= limit.Allowed)
             {
-                throw new QuotaExceededException(limit.Setting, count, limit.Allowed, limit.What, options.RetryAfter);
+                return new QuotaExceededException(limit.Setting, count, limit.Allowed, limit.What, options.RetryAfter);
             }
         }
+
+        return null;
     }
 }

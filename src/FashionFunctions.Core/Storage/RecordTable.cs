@@ -7,15 +7,15 @@ using FashionFunctions.Core.Modeling;
 namespace FashionFunctions.Core.Storage;
 
 /// <summary>How one kind of record is laid out in a table row: its JSON beside the columns that queries filter on
-/// or that only the lifecycle sees. While <see cref="Marked"/> holds for a record (a job or sweep that is running),
-/// the partition also has a marker row for it, so that finding those records is a range query over the markers.</summary>
+/// or that only the lifecycle sees; and its <see cref="Markers"/>, rows that exist while a condition holds for it
+/// (a job or sweep that is running, say), so that finding those records is a range query over the markers.</summary>
 internal sealed record RecordRow<T>(
     string Partition,
     Func<T, string> IdOf,
     Func<string, string> RowKeyOf,
     Func<T, IReadOnlyDictionary<string, object?>> Columns,
     Func<T, TableEntity, T> WithColumns,
-    Func<T, bool>? Marked = null);
+    IReadOnlyList<RecordMarker<T>>? Markers = null);
 
 /// <summary>
 /// Records of one kind as table rows in one partition (the one entity reader): <c>Record</c> holds the record
@@ -24,20 +24,13 @@ internal sealed record RecordRow<T>(
 /// read back. Reads of a table that does not exist yet answer "nothing".
 /// <para>Two kinds of rows live and die with a record, in the same transactions as its own row: its companions
 /// (rows added with it, such as its idempotency key's, named in its <c>Companions</c> column and deleted with it)
-/// and, while <see cref="RecordRow{T}.Marked"/> holds, its marker <c>r-{row key}</c>.</para>
+/// and its markers (<see cref="RecordMarker{T}"/>, in <c>RecordTable.Markers.cs</c>) while each holds.</para>
 /// </summary>
-internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where T : class
+internal sealed partial class RecordTable<T>(TableClient table, RecordRow<T> row) where T : class
 {
     private const string RecordColumn = "Record";
     private const string WriteIdColumn = "WriteId";
     private const string CompanionsColumn = "Companions";
-    private const string MarkerPrefix = "r-";
-    private const string MarkersEnd = "r.";
-
-    /// <summary>Among the markers, sorting first: says every marked record has its marker (records marked before
-    /// markers existed were given theirs).</summary>
-    private const string MarkersCompleteRowKey = "r-!";
-    private const int ParallelReads = 8;
     private static readonly JsonSerializerOptions RecordJson = new(ModelJson.Options) { WriteIndented = false };
     private volatile bool created;
 
@@ -97,31 +90,29 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
 
     /// <summary>
     /// Replaces the record if its row is still the version <paramref name="stored"/> read; null if someone else
-    /// wrote it first. A change that marks or unmarks the record writes or deletes its marker in the same
+    /// wrote it first. A change that makes a marker hold or stop holding writes or deletes it in the same
     /// transaction; every other write (a heartbeat, say) is one plain update.
     /// </summary>
     public async Task<Stored<T>?> TryReplaceAsync(Stored<T> stored, T record, CancellationToken cancellationToken)
     {
         var entity = ToEntity(record, stored.Companions, out string writeId);
-        bool was = IsMarked(stored.Record), will = IsMarked(record);
+        var markerChanges = MarkerChanges(stored.Record, record, entity.RowKey);
         try
         {
-            if (was != will)
+            if (markerChanges.Count > 0)
             {
-                var marker = new TableEntity(row.Partition, MarkerRowKey(entity.RowKey)) { ["Id"] = row.IdOf(record) };
-                var actions = new List<TableTransactionAction>
-                {
-                    new(TableTransactionActionType.UpdateReplace, entity, stored.ETag),
-                    will ? new(TableTransactionActionType.UpsertReplace, marker) : new(TableTransactionActionType.Delete, marker, ETag.All),
-                };
                 try
                 {
-                    var answer = await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
+                    var answer = await table.SubmitTransactionAsync([new(TableTransactionActionType.UpdateReplace, entity, stored.ETag), .. markerChanges], cancellationToken).ConfigureAwait(false);
                     return Written(record, stored, answer.Value[0].Headers.ETag, ServiceTime(answer.GetRawResponse()));
                 }
-                catch (TableTransactionFailedException e) when (e.Status == 404 && !will)
+                catch (TableTransactionFailedException e) when (e.Status == 404 && markerChanges.Any(c => c.ActionType == TableTransactionActionType.Delete))
                 {
-                    // Marked before markers existed and not given one yet: nothing to delete.
+                    // A marker to delete is not there: the record was stored before its kind of marker existed and
+                    // not given one yet. The record's write alone, then the markers one by one.
+                    var written = await table.UpdateEntityAsync(entity, stored.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                    await ApplyOneByOneAsync(markerChanges, cancellationToken).ConfigureAwait(false);
+                    return Written(record, stored, written.Headers.ETag, ServiceTime(written));
                 }
             }
 
@@ -145,10 +136,7 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
         var entity = ToEntity(record, companions.Select(c => c.RowKey).ToList(), out string writeId);
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, entity) };
         actions.AddRange(companions.Select(c => new TableTransactionAction(TableTransactionActionType.Add, c)));
-        if (IsMarked(record))
-        {
-            actions.Add(new(TableTransactionActionType.UpsertReplace, new TableEntity(row.Partition, MarkerRowKey(entity.RowKey)) { ["Id"] = row.IdOf(record) }));
-        }
+        actions.AddRange(MarkerChanges(before: null, record, entity.RowKey));
 
         try
         {
@@ -172,7 +160,7 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
     public async Task<bool> TryDeleteAsync(Stored<T> stored, CancellationToken cancellationToken)
     {
         string rowKey = row.RowKeyOf(row.IdOf(stored.Record));
-        List<string> others = IsMarked(stored.Record) ? [.. stored.Companions, MarkerRowKey(rowKey)] : [.. stored.Companions];
+        List<string> others = [.. stored.Companions, .. MarkerRowKeysOf(stored.Record, rowKey)];
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, new TableEntity(row.Partition, rowKey), stored.ETag) };
         actions.AddRange(others.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(row.Partition, k), ETag.All)));
         try
@@ -201,82 +189,6 @@ internal sealed class RecordTable<T>(TableClient table, RecordRow<T> row) where 
             return true;
         }
     }
-
-    /// <summary>
-    /// Every record for which <see cref="RecordRow{T}.Marked"/> holds: a range query over the markers, then a point
-    /// read of each (its row's own timestamp is what the caller judges). The first time, in a partition whose records
-    /// predate markers, the records between <paramref name="fromRowKey"/> and <paramref name="toRowKey"/> matching
-    /// <paramref name="filter"/> are given theirs. A marker whose record no longer holds is deleted, unless rewritten since.
-    /// </summary>
-    public async IAsyncEnumerable<Stored<T>> MarkedAsync(string fromRowKey, string toRowKey, string filter, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var (markers, complete) = await ReadMarkersAsync(cancellationToken).ConfigureAwait(false);
-        if (!complete)
-        {
-            await MarkExistingAsync(fromRowKey, toRowKey, filter, cancellationToken).ConfigureAwait(false);
-            (markers, _) = await ReadMarkersAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        var found = new Stored<T>?[markers.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, markers.Count), new ParallelOptions { MaxDegreeOfParallelism = ParallelReads, CancellationToken = cancellationToken },
-            async (i, ct) => found[i] = await GetAsync(markers[i].GetString("Id"), ct).ConfigureAwait(false)).ConfigureAwait(false);
-        for (int i = 0; i < markers.Count; i++)
-        {
-            if (found[i] is { } stored && IsMarked(stored.Record))
-            {
-                yield return stored;
-            }
-            else
-            {
-                await DeleteRowAsync(markers[i].RowKey, markers[i].ETag, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task<(List<TableEntity> Markers, bool Complete)> ReadMarkersAsync(CancellationToken cancellationToken)
-    {
-        var markers = new List<TableEntity>();
-        bool complete = false;
-        try
-        {
-            await foreach (var entity in table.QueryAsync<TableEntity>(RangeFilter(MarkerPrefix, MarkersEnd), cancellationToken: cancellationToken).ConfigureAwait(false))
-            {
-                if (entity.RowKey == MarkersCompleteRowKey)
-                {
-                    complete = true;
-                }
-                else
-                {
-                    markers.Add(entity);
-                }
-            }
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            complete = true; // no table yet: nothing marked, nothing from before markers
-        }
-
-        return (markers, complete);
-    }
-
-    /// <summary>Once per partition: marks the records stored before markers existed, then says so.</summary>
-    private async Task MarkExistingAsync(string fromRowKey, string toRowKey, string filter, CancellationToken cancellationToken)
-    {
-        await foreach (var stored in QueryAsync(fromRowKey, toRowKey, filter, cancellationToken).ConfigureAwait(false))
-        {
-            if (IsMarked(stored.Record))
-            {
-                string id = row.IdOf(stored.Record);
-                await table.UpsertEntityAsync(new TableEntity(row.Partition, MarkerRowKey(row.RowKeyOf(id))) { ["Id"] = id }, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        await table.UpsertEntityAsync(new TableEntity(row.Partition, MarkersCompleteRowKey), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
-    }
-
-    private bool IsMarked(T record) => row.Marked?.Invoke(record) ?? false;
-
-    private static string MarkerRowKey(string rowKey) => MarkerPrefix + rowKey;
 
     private static Stored<T> Written(T record, Stored<T> before, ETag? etag, DateTimeOffset at) =>
         new(record, etag ?? throw new InvalidOperationException("The table answered without an ETag."), at, at) { Companions = before.Companions };

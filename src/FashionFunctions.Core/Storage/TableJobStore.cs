@@ -34,13 +34,22 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
     private const string JobPrefix = "j-";
     private const string JobsEnd = "j.";
 
+    /// <summary>Held by a running job: how the watchdog finds them.</summary>
+    private static readonly RecordMarker<TrainingJob> Running = new("r-", j => j.Status == TrainingJobStatus.Running,
+        TableClient.CreateQueryFilter($"Status eq {nameof(TrainingJobStatus.Running)}"));
+
+    /// <summary>Held by a queued or running job outside a sweep, with its owner: how the budget counts them.</summary>
+    private static readonly RecordMarker<TrainingJob> Active = new("a-", j => j.SweepId is null && !j.IsFinished,
+        TableClient.CreateQueryFilter($"(Status eq {nameof(TrainingJobStatus.Queued)} or Status eq {nameof(TrainingJobStatus.Running)}) and InSweep eq false"),
+        j => new Dictionary<string, object?> { ["Owner"] = j.Owner });
+
     private readonly RecordTable<TrainingJob> records;
     private readonly RecordUpdater<TrainingJob> updater;
 
     public TableJobStore(TableServiceClient service, ILogger<TableJobStore>? logger = null, string tableName = StorageNames.JobTable)
     {
         records = new RecordTable<TrainingJob>(service.GetTableClient(tableName), new RecordRow<TrainingJob>(
-            Partition, j => j.Id, JobRowKey, Columns, WithColumns, Marked: j => j.Status == TrainingJobStatus.Running));
+            Partition, j => j.Id, JobRowKey, Columns, WithColumns, [Running, Active]));
         updater = new RecordUpdater<TrainingJob>(this, TrainingJobStateMachine.Instance, TrainingJobStateMachine.Describe, logger ?? (ILogger)NullLogger.Instance);
     }
 
@@ -98,18 +107,20 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
     public Task<Page<TrainingJob>> ListAsync(int limit, string? next = null, CancellationToken cancellationToken = default, string? owner = null) =>
         records.ReadPageAsync(JobPrefix, JobsEnd, limit, next, cancellationToken, owner is null ? null : TableClient.CreateQueryFilter($"Owner eq {owner}"));
 
-    /// <summary>The owners of every queued or running job outside a sweep, one entry per job.</summary>
-    public async Task<List<string?>> ActiveJobOwnersAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The owners of every queued or running job outside a sweep, one entry per job: one range query over their
+    /// markers, or, <paramref name="verified"/>, also a read of each job (a marker the backfill of an older store
+    /// left behind for a job that has finished since is then dropped, not counted).
+    /// </summary>
+    public async Task<List<string?>> ActiveJobOwnersAsync(bool verified = false, CancellationToken cancellationToken = default)
     {
-        var owners = new List<string?>();
-        string filter = TableClient.CreateQueryFilter(
-            $"(Status eq {nameof(TrainingJobStatus.Queued)} or Status eq {nameof(TrainingJobStatus.Running)}) and InSweep eq false");
-        await foreach (var stored in records.QueryAsync(JobPrefix, JobsEnd, filter, cancellationToken).ConfigureAwait(false))
+        if (verified)
         {
-            owners.Add(stored.Record.Owner);
+            return await records.MarkedAsync(Active, JobPrefix, JobsEnd, cancellationToken).Select(s => s.Record.Owner).ToListAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return owners;
+        var markers = await records.MarkersAsync(Active, JobPrefix, JobsEnd, cancellationToken).ConfigureAwait(false);
+        return [.. markers.Select(m => m.GetString("Owner"))];
     }
 
     /// <summary>A sweep's jobs: one row-key range, since their ids all begin with the sweep's.</summary>
@@ -122,7 +133,7 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
     /// <summary>Every job whose record says it is running: a range query over their markers (written and deleted in
     /// the same transaction as the status), then a read of each — as costly with a million finished jobs as with none.</summary>
     public IAsyncEnumerable<Stored<TrainingJob>> RunningAsync(CancellationToken cancellationToken = default) =>
-        records.MarkedAsync(JobPrefix, JobsEnd, TableClient.CreateQueryFilter($"Status eq {nameof(TrainingJobStatus.Running)}"), cancellationToken);
+        records.MarkedAsync(Running, JobPrefix, JobsEnd, cancellationToken);
 
     /// <summary>Jobs created at or before <paramref name="instant"/>, newest first: one row-key range (the oldest end
     /// of the listing), so retention reads only the jobs old enough to expire.</summary>

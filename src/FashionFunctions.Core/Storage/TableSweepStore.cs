@@ -17,13 +17,16 @@ public sealed class TableSweepStore : IRecordStore<Sweep>
     private const string SweepPrefix = "sweep-";
     private const string SweepsEnd = "sweep.";
 
+    private static readonly RecordMarker<Sweep> Running = new("r-", s => s.Status == SweepStatus.Running,
+        TableClient.CreateQueryFilter($"Status eq {nameof(SweepStatus.Running)}"));
+
     private readonly RecordTable<Sweep> records;
     private readonly RecordUpdater<Sweep> updater;
 
     public TableSweepStore(TableServiceClient service, ILogger<TableSweepStore>? logger = null, string tableName = StorageNames.JobTable)
     {
         records = new RecordTable<Sweep>(service.GetTableClient(tableName), new RecordRow<Sweep>(
-            Partition, s => s.Id, RowKeys.NewestFirst, Columns, (record, _) => record, Marked: s => s.Status == SweepStatus.Running));
+            Partition, s => s.Id, RowKeys.NewestFirst, Columns, (record, _) => record, [Running]));
         updater = new RecordUpdater<Sweep>(this, SweepStateMachine.Instance, SweepStateMachine.Describe, logger ?? (ILogger)NullLogger.Instance);
     }
 
@@ -72,7 +75,7 @@ public sealed class TableSweepStore : IRecordStore<Sweep>
     /// <summary>Every sweep still running, through their markers (as for jobs): as costly with a thousand finished
     /// sweeps as with none.</summary>
     public IAsyncEnumerable<Stored<Sweep>> RunningAsync(CancellationToken cancellationToken = default) =>
-        records.MarkedAsync(SweepPrefix, SweepsEnd, TableClient.CreateQueryFilter($"Status eq {nameof(SweepStatus.Running)}"), cancellationToken);
+        records.MarkedAsync(Running, SweepPrefix, SweepsEnd, cancellationToken);
 
     /// <summary>Every sweep, newest first (retention: a sweep's winner is kept, an old finished sweep expires).</summary>
     public IAsyncEnumerable<Stored<Sweep>> AllAsync(CancellationToken cancellationToken = default) =>

@@ -1,6 +1,8 @@
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Data.Tables;
+using FashionFunctions.Core.Access;
+using FashionFunctions.Core.Budgets;
 using FashionFunctions.Core.Jobs;
 using FashionFunctions.Core.Storage;
 using FashionFunctions.Core.Sweeps;
@@ -9,8 +11,9 @@ using FashionFunctions.Testing;
 
 namespace FashionFunctions.Core.Tests.Storage;
 
-/// <summary>How the watchdog finds running jobs and sweeps: a marker row per running record, written and deleted in
-/// the same transaction as its status, so that finding them costs the same whatever the history.</summary>
+/// <summary>How the watchdog finds running jobs and sweeps, and the budget counts active jobs: a marker row per
+/// running (or active) record, written and deleted in the same transaction as its status, so that finding them
+/// costs the same whatever the history.</summary>
 [Trait("Category", "Azurite")]
 public class RunningIndexTests(AzuriteProcess azurite) : IClassFixture<AzuriteProcess>
 {
@@ -28,8 +31,9 @@ public class RunningIndexTests(AzuriteProcess azurite) : IClassFixture<AzuritePr
         return new Store(new TableJobStore(service, tableName: name), new TableSweepStore(service, tableName: name), service.GetTableClient(name), requests);
     }
 
-    private static TrainingJob Job(int n, TrainingJobStatus status = TrainingJobStatus.Queued) => new()
+    private static TrainingJob Job(int n, TrainingJobStatus status = TrainingJobStatus.Queued, string? owner = null) => new()
     {
+        Owner = owner,
         Id = TrainingJob.NewId(Start.AddSeconds(n)),
         Status = status,
         CreatedAt = Start.AddSeconds(n),
@@ -43,8 +47,8 @@ public class RunningIndexTests(AzuriteProcess azurite) : IClassFixture<AzuritePr
     private static Task<Stored<TrainingJob>?> SetStatusAsync(TableJobStore jobs, string id, TrainingJobStatus status) =>
         jobs.UpdateAsync(id, s => s.Record with { Status = status, RunToken = status == TrainingJobStatus.Running ? "run" : null });
 
-    private static async Task<int> MarkersAsync(TableClient table, string partition) =>
-        await table.QueryAsync<TableEntity>(e => e.PartitionKey == partition).CountAsync(e => e.RowKey.StartsWith("r-", StringComparison.Ordinal) && e.RowKey != "r-!");
+    private static async Task<int> MarkersAsync(TableClient table, string partition, string prefix = "r-") =>
+        await table.QueryAsync<TableEntity>(e => e.PartitionKey == partition).CountAsync(e => e.RowKey.StartsWith(prefix, StringComparison.Ordinal) && e.RowKey != prefix + "!");
 
     [Fact]
     public async Task A_job_is_found_running_from_the_write_that_claims_it_until_the_write_that_ends_it()
@@ -66,6 +70,80 @@ public class RunningIndexTests(AzuriteProcess azurite) : IClassFixture<AzuritePr
 
         Assert.Empty(await RunningIdsAsync(store.Jobs));
         Assert.Equal(0, await MarkersAsync(store.Table, TableJobStore.Partition));
+        Assert.Equal(0, await MarkersAsync(store.Table, TableJobStore.Partition, "a-"));
+    }
+
+    [Fact]
+    public async Task Counting_active_jobs_is_one_query_over_their_markers_however_many_jobs_have_finished()
+    {
+        var store = NewStore();
+        foreach (var job in Enumerable.Range(0, 300).Select(i => Job(i, TrainingJobStatus.Succeeded, owner: "alice")))
+        {
+            await store.Jobs.CreateAsync(job, null, "");
+        }
+
+        await store.Jobs.CreateAsync(Job(1000, owner: "alice"), null, "");
+        await store.Jobs.CreateAsync(Job(1001, owner: "alice"), null, "");
+        var running = Job(1002, owner: "bob");
+        await store.Jobs.CreateAsync(running, null, "");
+        await SetStatusAsync(store.Jobs, running.Id, TrainingJobStatus.Running);
+        string sweepId = Sweep.NewId(Start);
+        await store.Jobs.CreateAsync(Job(1003, owner: "alice") with { Id = Sweep.JobIdFor(sweepId, 0), SweepId = sweepId }, null, "");
+        var cancelled = Job(1004, owner: "bob");
+        await store.Jobs.CreateAsync(cancelled, null, "");
+        await store.Jobs.UpdateAsync(cancelled.Id, s => s.Record with { Status = TrainingJobStatus.Cancelled, FinishedAt = Start.AddMinutes(1) });
+
+        await store.Jobs.ActiveJobOwnersAsync(); // the first look at a partition checks for jobs stored before markers
+        store.Requests.Clear();
+        Assert.Equal(["alice", "alice", "bob"], (await store.Jobs.ActiveJobOwnersAsync()).Order());
+        Assert.Equal(1, store.Requests.Count);
+        Assert.Equal(["alice", "alice", "bob"], (await store.Jobs.ActiveJobOwnersAsync(verified: true)).Order());
+    }
+
+    [Fact]
+    public async Task A_stale_active_marker_does_not_refuse_a_job_and_is_dropped_when_the_count_is_read_again()
+    {
+        var store = NewStore();
+        await store.Jobs.CreateAsync(Job(1, owner: "alice"), null, "");
+        var finished = Job(2, TrainingJobStatus.Succeeded, owner: "alice");
+        await store.Jobs.CreateAsync(finished, null, "");
+        await store.Jobs.ActiveJobOwnersAsync();
+        // As an older store's backfill could leave it: the job finished between its read and its marker's write.
+        await store.Table.UpsertEntityAsync(new TableEntity(TableJobStore.Partition, "a-" + TableJobStore.JobRowKey(finished.Id)) { ["Id"] = finished.Id, ["Owner"] = "alice" });
+        var budget = new TrainingBudget(new BudgetOptions { MaxActiveJobsPerOwner = 2 }, store.Jobs, store.Sweeps);
+
+        await budget.CheckActiveJobsAsync(new Caller("alice", Role.Trainer), CancellationToken.None);
+
+        Assert.Equal(["alice"], await store.Jobs.ActiveJobOwnersAsync());
+        await store.Jobs.CreateAsync(Job(3, owner: "alice"), null, "");
+        var refused = await Assert.ThrowsAsync<QuotaExceededException>(() => budget.CheckActiveJobsAsync(new Caller("alice", Role.Trainer), CancellationToken.None));
+        Assert.Contains("MaxActiveJobsPerOwner", refused.Message);
+    }
+
+    [Fact]
+    public async Task Active_jobs_stored_before_their_markers_existed_are_counted_and_marked_once()
+    {
+        var store = NewStore();
+        var queued = Job(1, owner: "alice");
+        await store.Jobs.CreateAsync(queued, null, "");
+        var running = Job(2, owner: "bob");
+        await store.Jobs.CreateAsync(running, null, "");
+        await SetStatusAsync(store.Jobs, running.Id, TrainingJobStatus.Running);
+        await foreach (var marker in store.Table.QueryAsync<TableEntity>(e => e.PartitionKey == TableJobStore.Partition && e.RowKey.CompareTo("a-") >= 0 && e.RowKey.CompareTo("a.") < 0))
+        {
+            await store.Table.DeleteEntityAsync(marker.PartitionKey, marker.RowKey);
+        }
+
+        // Finishing a job whose active marker is missing (its running marker is there) still ends it.
+        await store.Jobs.UpdateAsync(running.Id, s => s.Record with { Status = TrainingJobStatus.Failed, FinishedAt = Start.AddMinutes(1) });
+        Assert.Empty(await RunningIdsAsync(store.Jobs));
+
+        Assert.Equal(["alice"], await store.Jobs.ActiveJobOwnersAsync());
+        store.Requests.Clear();
+        Assert.Equal(["alice"], await store.Jobs.ActiveJobOwnersAsync());
+        Assert.Equal(1, store.Requests.Count); // marked once: no second scan
+        await store.Jobs.UpdateAsync(queued.Id, s => s.Record with { Status = TrainingJobStatus.Cancelled, FinishedAt = Start.AddMinutes(1) });
+        Assert.Empty(await store.Jobs.ActiveJobOwnersAsync());
     }
 
     [Fact]
