@@ -173,7 +173,7 @@ public class RequestBudgetTests(BudgetApp app) : IClassFixture<BudgetApp>
         int writes = Writes();
         var abusing = false;
         var inFlight = 0;
-        var refusals = new int[3];
+        var refusals = new int[5];
         using var stop = new CancellationTokenSource();
         async Task AbuseAsync(int kind, Func<Task> refusedOnce)
         {
@@ -209,6 +209,10 @@ public class RequestBudgetTests(BudgetApp app) : IClassFixture<BudgetApp>
                 using var extra = await EventStreamClient.OpenAsync(app.Client, jobId);
                 (await extra.RefusalAsync()).AssertProblem(503);
             })),
+            Task.Run(() => AbuseAsync(3, async () =>
+                (await Jobs.CreateAsync(app, """{"epochs": 200, "batchSize": 1, "hiddenUnits": 4096}""")).AssertProblem(422))),
+            Task.Run(() => AbuseAsync(4, async () =>
+                (await app.SendJsonAsync("POST", "/api/sweeps", """{"grid": {"epochs": [200], "hiddenUnits": [4096], "learningRate": [0.001, 0.002, 0.003, 0.004]}}""")).AssertProblem(422))),
         };
 
         // Alone and during, interleaved, so that a neighbour's load on the machine weighs on both alike.

@@ -64,6 +64,15 @@ public class SettingsTests
     }
 
     [Fact]
+    public void Every_setting_the_app_reads_has_a_row_in_the_settings_document()
+    {
+        string[] rows = File.ReadAllLines(Path.Combine(RepoRoot.Path, "docs", "settings.md"));
+        var undocumented = AppSettingsTheAppReads().Append("FashionFunctions__Auth__Mode").Append("FashionFunctions__Auth__Keys__{name}")
+            .Where(setting => !rows.Any(r => r.StartsWith($"| `{setting}` |", StringComparison.Ordinal)));
+        Assert.Empty(undocumented);
+    }
+
+    [Fact]
     public void The_bicep_sets_the_same_settings_but_for_local_only_and_identity_based_ones()
     {
         var expected = AppSettingsTheAppReads().Except(LocalOnly).Concat(AzureOnly).Order();

@@ -6,4 +6,5 @@ public sealed class AccessDeniedException(Caller caller, Role required, string a
 {
     public Role Required { get; } = required;
     public Role Actual { get; } = caller.Role;
+    public string CallerId { get; } = caller.Id;
 }

@@ -3,6 +3,9 @@ using System.Text;
 using System.Text.Json;
 using FashionFunctions.Functions.Http;
 using FashionFunctions.Functions.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace FashionFunctions.Functions.Tests.Rights;
 
@@ -51,6 +54,14 @@ public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<Bu
         }
 
         public static string KeyOf(string caller) => $"budget-key-of-{caller}";
+
+        public FakeLogCollector Logs => Get<FakeLogCollector>();
+
+        protected override void ConfigureServices(IServiceCollection services)
+        {
+            services.AddFakeLogging();
+            services.Configure<LoggerFilterOptions>(o => o.MinLevel = LogLevel.Information);
+        }
     }
 
     private static Dictionary<string, string> As(string caller, string? idempotencyKey = null)
@@ -222,5 +233,21 @@ public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<Bu
         }
 
         static string IdOf(HttpAnswer answer) => answer.Json.GetProperty("id").GetString()!;
+    }
+
+    [Fact]
+    public async Task Refusals_are_logged_with_the_caller_and_the_limit_and_never_the_key()
+    {
+        app.Logs.Clear();
+
+        (await CreateJobAsync("a", """{"epochs": 200, "batchSize": 1, "hiddenUnits": 4096}""")).AssertProblem(422);
+        (await CreateJobAsync("a", """{"epochs": 1, "trainLimit": 1000, "promote": true}""")).AssertProblem(403);
+        (await app.SendAsync("GET", "/api/training-jobs", headers: new Dictionary<string, string> { ["x-functions-key"] = "not-a-key" })).AssertProblem(401);
+
+        var refusals = app.Logs.GetSnapshot().Where(r => r.Message.StartsWith("Refused", StringComparison.Ordinal)).ToList();
+        Assert.Contains(refusals, r => r.Level == LogLevel.Information && r.Message == "Refused POST /api/training-jobs (422) to key:a: MaxJobCost 204800 over 30");
+        Assert.Contains(refusals, r => r.Level == LogLevel.Warning && r.Message == "Refused POST /api/training-jobs (403) to key:a, a trainer: needs admin");
+        Assert.Contains(refusals, r => r.Level == LogLevel.Warning && r.Message.StartsWith("Refused GET /api/training-jobs (401)", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs.GetSnapshot(), r => r.Message.Contains(TightBudgets.KeyOf("a"), StringComparison.Ordinal) || r.Message.Contains("not-a-key", StringComparison.Ordinal));
     }
 }
