@@ -185,3 +185,29 @@ public sealed class SkewedTimeProvider(TimeSpan skew) : TimeProvider
 {
     public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + skew;
 }
+
+/// <summary>Holds the first matching request until the test releases it, so that two operations interleave at an
+/// exact point: await <see cref="Reached"/>, run the other, then <see cref="Release"/>.</summary>
+public sealed class GatePolicy(Func<HttpMessage, bool> applies) : HttpPipelinePolicy
+{
+    private readonly TaskCompletionSource release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int armed = 1;
+
+    public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => release.TrySetResult();
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+        ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        if (applies(message) && Interlocked.Exchange(ref armed, 0) == 1)
+        {
+            Reached.TrySetResult();
+            await release.Task.ConfigureAwait(false);
+        }
+
+        await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+    }
+}

@@ -11,6 +11,9 @@ public interface IModelSource
     /// <summary>The current model and the version (ETag) of the pointer naming it; null when there is none.</summary>
     Task<CurrentModelRef?> GetCurrentModelAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Whether the model is (still) stored: one cheap look, no download.</summary>
+    Task<bool> ExistsAsync(string modelId, CancellationToken cancellationToken = default);
+
     /// <summary>Just the pointer's version, cheaply; null when there is none.</summary>
     Task<string?> GetCurrentETagAsync(CancellationToken cancellationToken = default);
 }

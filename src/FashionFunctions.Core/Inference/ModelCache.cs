@@ -26,10 +26,13 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
     private volatile Task<FetchedCurrentModel?>? startupFetch;
     private long noModelUntilTicks;
 
-    private sealed class Entry(Lazy<Task<Classifier>> load)
+    private sealed class Entry(Lazy<Task<Classifier>> load, DateTimeOffset loadedAt)
     {
         public Lazy<Task<Classifier>> Load { get; } = load;
         public long LastUsed;
+
+        /// <summary>When the model was last known to exist in storage (UTC ticks): loaded, or checked since.</summary>
+        public long ExistedAt = loadedAt.UtcTicks;
     }
 
     private sealed record CurrentModel(string ModelId, string ETag, Classifier Classifier, DateTimeOffset CheckedAt);
@@ -116,21 +119,57 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
         }
     }
 
-    /// <summary>The classifier of a model by id. Throws <see cref="ModelNotFoundException"/> when unknown.</summary>
+    /// <summary>The classifier of a model by id. Throws <see cref="ModelNotFoundException"/> when unknown, and for a
+    /// model deleted since it was loaded here (through any worker): a model other than the current one is checked
+    /// in storage at most every <see cref="ModelCacheOptions.RevalidateSeconds"/>, as the current pointer is.</summary>
     public async Task<Classifier> GetAsync(string modelId, CancellationToken cancellationToken = default)
+    {
+        var (classifier, entry) = await GetEntryAsync(modelId, cancellationToken).ConfigureAwait(false);
+        if (current?.ModelId != modelId && await IsGoneAsync(modelId, entry, cancellationToken).ConfigureAwait(false))
+        {
+            byId.TryRemove(new KeyValuePair<string, Entry>(modelId, entry));
+            throw new ModelNotFoundException(modelId);
+        }
+
+        return classifier;
+    }
+
+    /// <summary>Whether the model is gone from storage, asked when its last check is older than the revalidation
+    /// interval, by one request (the others go on serving it meanwhile). A check that fails leaves it served.</summary>
+    private async Task<bool> IsGoneAsync(string modelId, Entry entry, CancellationToken cancellationToken)
+    {
+        long now = time.GetUtcNow().UtcTicks, existedAt = Interlocked.Read(ref entry.ExistedAt);
+        if (now - existedAt < TimeSpan.FromSeconds(options.RevalidateSeconds).Ticks
+            || Interlocked.CompareExchange(ref entry.ExistedAt, now, existedAt) != existedAt)
+        {
+            return false;
+        }
+
+        try
+        {
+            return !await source.ExistsAsync(modelId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning(e, "Could not check that model {ModelId} still exists; serving it meanwhile", modelId);
+            return false;
+        }
+    }
+
+    private async Task<(Classifier Classifier, Entry Entry)> GetEntryAsync(string modelId, CancellationToken cancellationToken)
     {
         if (!ModelId.IsValid(modelId))
         {
             throw new ModelNotFoundException(modelId);
         }
 
-        var entry = byId.GetOrAdd(modelId, id => new Entry(new Lazy<Task<Classifier>>(() => LoadAsync(id))));
+        var entry = byId.GetOrAdd(modelId, id => new Entry(new Lazy<Task<Classifier>>(() => LoadAsync(id)), time.GetUtcNow()));
         Interlocked.Exchange(ref entry.LastUsed, time.GetTimestamp());
         try
         {
             var classifier = await entry.Load.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
             Evict(keep: modelId);
-            return classifier;
+            return (classifier, entry);
         }
         catch (Exception) when (entry.Load.IsValueCreated && entry.Load.Value.IsFaulted)
         {
@@ -161,7 +200,7 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
         }
 
         string modelId = fetched.Current.ModelId;
-        var entry = byId.GetOrAdd(modelId, _ => new Entry(new Lazy<Task<Classifier>>(Task.FromResult(new Classifier(fetched.Artifact)))));
+        var entry = byId.GetOrAdd(modelId, _ => new Entry(new Lazy<Task<Classifier>>(Task.FromResult(new Classifier(fetched.Artifact))), time.GetUtcNow()));
         Classifier classifier;
         if (entry.Load is { IsValueCreated: true, Value.IsCompletedSuccessfully: true })
         {
@@ -171,7 +210,7 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
         {
             // A load by id still in flight: the downloaded copy takes its place (its waiters get theirs, then drop it).
             classifier = new Classifier(fetched.Artifact);
-            var replacement = new Entry(new Lazy<Task<Classifier>>(Task.FromResult(classifier)));
+            var replacement = new Entry(new Lazy<Task<Classifier>>(Task.FromResult(classifier)), time.GetUtcNow());
             entry = byId.TryUpdate(modelId, replacement, entry) ? replacement : entry;
         }
 
@@ -199,7 +238,7 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
             throw new NoCurrentModelException();
         }
 
-        var classifier = await GetAsync(pointer.ModelId, cancellationToken).ConfigureAwait(false);
+        var (classifier, _) = await GetEntryAsync(pointer.ModelId, cancellationToken).ConfigureAwait(false);
         if (known?.ModelId != pointer.ModelId)
         {
             logger.LogInformation("Serving model {ModelId} (was {Previous})", pointer.ModelId, known?.ModelId ?? "none");

@@ -165,12 +165,7 @@ public sealed class TrainingJobRunner(
             await claim.UpdateAsync(j => j with { Publishing = true }, run.Token).ConfigureAwait(false);
             var artifact = Publishable(result, dataset, job.Id, claim.Token);
             await models.PublishAsync(artifact, job.Id, job.SweepId, run.Token).ConfigureAwait(false); // weights, manifest, index row
-            bool promoted = false;
-            if (job.Promote)
-            {
-                var pointer = await models.PromoteAsync(artifact.ModelId, onlyIfNewer: true, run.Token).ConfigureAwait(false);
-                promoted = pointer.ModelId == artifact.ModelId;
-            }
+            bool promoted = job.Promote && await models.PromoteIfNewerAsync(artifact.ModelId, run.Token).ConfigureAwait(false);
 
             await claim.UpdateAsync(j => j with
             {

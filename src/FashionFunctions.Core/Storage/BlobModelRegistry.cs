@@ -14,8 +14,10 @@ namespace FashionFunctions.Core.Storage;
 /// With an <paramref name="index"/> (the app's registry; a reader such as the start-up fetch needs none) every model
 /// saved also gets its row in the model index, which the list pages through (docs/models.md).
 /// </summary>
-public sealed class BlobModelRegistry(BlobContainerClient container, TableModelIndex? index = null) : IModelSource
+public sealed partial class BlobModelRegistry(BlobContainerClient container, TableModelIndex? index = null) : IModelSource
 {
+    /// <summary>Manifest metadata saying a delete has begun (<see cref="DeleteAsync"/>).</summary>
+    private const string DeletingMetadata = "deleting";
     private const int MaxPointerRetries = 10;
     private const int ParallelBackfillReads = 8;
 
@@ -50,6 +52,10 @@ public sealed class BlobModelRegistry(BlobContainerClient container, TableModelI
         byte[] weights = await DownloadAsync(WeightsBlob(modelId, weightsFile), modelId, cancellationToken).ConfigureAwait(false);
         return ModelArtifact.FromBytes(weights, manifest);
     }
+
+    /// <summary>Whether the model's manifest is stored (a model without one is incomplete or being deleted).</summary>
+    public async Task<bool> ExistsAsync(string modelId, CancellationToken cancellationToken = default) =>
+        ModelId.IsValid(modelId) && (await container.GetBlobClient(ManifestBlob(modelId)).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
 
     public async Task<ModelManifest> GetManifestAsync(string modelId, CancellationToken cancellationToken = default) =>
         ModelArtifact.ParseManifest(await DownloadAsync(ManifestBlob(modelId), modelId, cancellationToken).ConfigureAwait(false));
@@ -123,6 +129,9 @@ public sealed class BlobModelRegistry(BlobContainerClient container, TableModelI
     /// under its id (the weights, and any a superseded run left), then its index row — so a delete stopped half-way
     /// leaves the model listed, and deleting it again (or the next retention run) finishes the job. The current
     /// model is refused (<see cref="ModelIsCurrentException"/>); an unknown one is <see cref="ModelNotFoundException"/>.
+    /// <para>Fenced against a promotion of the same model: the delete marks the manifest, then reads the pointer;
+    /// a promotion writes the pointer, then reads the mark (<see cref="PromoteAsync"/>). Whichever looks second sees
+    /// the other and backs off (409 here, a reverted pointer there), so the pointer never names a deleted model.</para>
     /// </summary>
     public async Task DeleteAsync(string modelId, CancellationToken cancellationToken = default)
     {
@@ -133,6 +142,13 @@ public sealed class BlobModelRegistry(BlobContainerClient container, TableModelI
 
         if ((await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Pointer.ModelId == modelId)
         {
+            throw new ModelIsCurrentException(modelId);
+        }
+
+        var unmark = await MarkDeletingAsync(modelId, cancellationToken).ConfigureAwait(false);
+        if ((await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Pointer.ModelId == modelId)
+        {
+            await unmark(cancellationToken).ConfigureAwait(false);
             throw new ModelIsCurrentException(modelId);
         }
 
@@ -156,37 +172,34 @@ public sealed class BlobModelRegistry(BlobContainerClient container, TableModelI
         }
     }
 
-    /// <summary>
-    /// Makes the index's copy of the current pointer agree with the pointer, however promotions interleave: each
-    /// promotion copies what it wrote, then reads the pointer again and copies once more if it has moved on, so
-    /// the last copy made names the last model promoted. Retention runs it too, to repair a copy a worker died
-    /// before making.
-    /// </summary>
-    public async Task SyncCurrentCopyAsync(CancellationToken cancellationToken = default)
+    /// <summary>Marks the model's manifest as being deleted (<see cref="DeletingMetadata"/>); returns what undoes it
+    /// (nothing to undo when there is no manifest).</summary>
+    private async Task<Func<CancellationToken, Task>> MarkDeletingAsync(string modelId, CancellationToken cancellationToken)
     {
-        if (index is not null)
+        var manifest = container.GetBlobClient(ManifestBlob(modelId));
+        try
         {
-            await CopyCurrentAsync((await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Pointer.ModelId, cancellationToken).ConfigureAwait(false);
+            var before = (await manifest.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value.Metadata;
+            await manifest.SetMetadataAsync(new Dictionary<string, string>(before) { [DeletingMetadata] = "true" }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return ct => manifest.SetMetadataAsync(before, cancellationToken: ct);
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            return _ => Task.CompletedTask;
         }
     }
 
-    private async Task CopyCurrentAsync(string? copy, CancellationToken cancellationToken)
+    /// <summary>Whether the model's manifest is gone or marked as being deleted.</summary>
+    private async Task<bool> IsBeingDeletedAsync(string modelId, CancellationToken cancellationToken)
     {
-        if (index is null)
+        try
         {
-            return;
+            var properties = await container.GetBlobClient(ManifestBlob(modelId)).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            return properties.Value.Metadata.ContainsKey(DeletingMetadata);
         }
-
-        for (int attempt = 0; attempt < MaxPointerRetries; attempt++)
+        catch (RequestFailedException e) when (e.Status == 404)
         {
-            await index.SetCurrentAsync(copy, cancellationToken).ConfigureAwait(false);
-            string? now = (await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Pointer.ModelId;
-            if (now == copy)
-            {
-                return;
-            }
-
-            copy = now;
+            return true;
         }
     }
 
@@ -214,92 +227,6 @@ public sealed class BlobModelRegistry(BlobContainerClient container, TableModelI
         {
             return false; // no container
         }
-    }
-
-    public async Task<VersionedPointer?> GetCurrentAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var download = await container.GetBlobClient(StorageNames.CurrentModelBlob).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
-            return new VersionedPointer(ParsePointer(download.Value.Content), download.Value.Details.ETag.ToString());
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>A pointer we cannot read is our fault (500), never "no model yet" and never the caller's.</summary>
-    private static CurrentModelPointer ParsePointer(BinaryData content)
-    {
-        CurrentModelPointer? pointer;
-        try
-        {
-            pointer = content.ToObjectFromJson<CurrentModelPointer>(ModelJson.Options);
-        }
-        catch (JsonException e)
-        {
-            throw new CorruptStoredDataException($"{StorageNames.ModelContainer}/{StorageNames.CurrentModelBlob}", "not valid JSON", e);
-        }
-
-        return pointer is { ModelId: { } id } && ModelId.IsValid(id)
-            ? pointer
-            : throw new CorruptStoredDataException($"{StorageNames.ModelContainer}/{StorageNames.CurrentModelBlob}", "does not name a valid model id");
-    }
-
-    /// <summary>The pointer's ETag without downloading it; null when there is none. Cheap enough to poll.</summary>
-    public async Task<string?> GetCurrentETagAsync(CancellationToken cancellationToken = default)
-    {
-        try
-        {
-            var properties = await container.GetBlobClient(StorageNames.CurrentModelBlob).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return properties.Value.ETag.ToString();
-        }
-        catch (RequestFailedException e) when (e.Status == 404)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>
-    /// Makes <paramref name="modelId"/> current. With <paramref name="onlyIfNewer"/> (automatic promotion after
-    /// training) a model older than the current one leaves the pointer alone, so that jobs finishing out of
-    /// order cannot roll it back. Every write is conditional on the ETag just read; a lost race is re-read and
-    /// retried. Returns the pointer in force afterwards.
-    /// </summary>
-    public async Task<CurrentModelPointer> PromoteAsync(string modelId, bool onlyIfNewer = false, CancellationToken cancellationToken = default)
-    {
-        var manifest = await GetManifestAsync(modelId, cancellationToken).ConfigureAwait(false);
-        var blob = container.GetBlobClient(StorageNames.CurrentModelBlob);
-        for (int attempt = 0; attempt < MaxPointerRetries; attempt++)
-        {
-            var current = await GetCurrentAsync(cancellationToken).ConfigureAwait(false);
-            if (current is not null && (current.Pointer.ModelId == modelId || (onlyIfNewer && current.Pointer.ModelCreatedAt > manifest.CreatedAt)))
-            {
-                await CopyCurrentAsync(current.Pointer.ModelId, cancellationToken).ConfigureAwait(false);
-                return current.Pointer;
-            }
-
-            var pointer = new CurrentModelPointer(modelId, manifest.CreatedAt, DateTimeOffset.UtcNow);
-            var conditions = current is null
-                ? new BlobRequestConditions { IfNoneMatch = ETag.All }
-                : new BlobRequestConditions { IfMatch = new ETag(current.ETag) };
-            try
-            {
-                await blob.UploadAsync(
-                    BinaryData.FromObjectAsJson(pointer, ModelJson.Options),
-                    new BlobUploadOptions { Conditions = conditions, HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
-                    cancellationToken).ConfigureAwait(false);
-                await CopyCurrentAsync(modelId, cancellationToken).ConfigureAwait(false);
-                return pointer;
-            }
-            catch (RequestFailedException e) when (e.Status is 409 or 412)
-            {
-                // Someone else changed the pointer between our read and write: read again.
-            }
-        }
-
-        throw new InvalidOperationException($"Could not update {StorageNames.CurrentModelBlob} after {MaxPointerRetries} attempts; too many concurrent promotions.");
     }
 
     async Task<CurrentModelRef?> IModelSource.GetCurrentModelAsync(CancellationToken cancellationToken) =>

@@ -105,9 +105,9 @@ public sealed class SweepRecorder(TableSweepStore sweeps, TableJobStore jobs, Bl
         }
 
         // Like a job's automatic promotion, never over a newer model someone made current meanwhile.
-        var pointer = await models.PromoteAsync(modelId, onlyIfNewer: true, cancellationToken).ConfigureAwait(false);
+        bool promoted = await models.PromoteIfNewerAsync(modelId, cancellationToken).ConfigureAwait(false);
         var written = await sweeps.UpdateAsync(stored.Record.Id, s => s.Record.Promoted is null
-            ? s.Record with { Promoted = pointer.ModelId == modelId, UpdatedAt = time.GetUtcNow() }
+            ? s.Record with { Promoted = promoted, UpdatedAt = time.GetUtcNow() }
             : null, cancellationToken, stored).ConfigureAwait(false);
         return (written ?? stored).Record;
     }

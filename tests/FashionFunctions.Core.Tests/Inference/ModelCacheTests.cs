@@ -40,6 +40,32 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
         }, time, NullLogger<ModelCache>.Instance);
 
     [Fact]
+    public async Task A_model_deleted_through_another_worker_stops_being_served_by_id_within_the_revalidation_interval()
+    {
+        var registry = NewRegistry();
+        await registry.SaveAsync(Artifact("fmnist-deleted"));
+        await registry.SaveAsync(Artifact("fmnist-kept"));
+        var cache = NewCache(registry);
+        await cache.GetAsync("fmnist-deleted");
+        await cache.GetAsync("fmnist-kept");
+
+        await registry.DeleteAsync("fmnist-deleted"); // as another worker would: this cache is not told
+        await cache.GetAsync("fmnist-deleted"); // checked less than the interval ago: served as loaded
+        time.Advance(TimeSpan.FromSeconds(31));
+
+        await Assert.ThrowsAsync<ModelNotFoundException>(() => cache.GetAsync("fmnist-deleted"));
+        Assert.DoesNotContain("fmnist-deleted", cache.LoadedModelIds);
+
+        storage.Clear();
+        for (int i = 0; i < 5; i++)
+        {
+            await cache.GetAsync("fmnist-kept");
+        }
+
+        Assert.Equal(1, storage.Count); // a model still stored: one look per interval, then served from memory
+    }
+
+    [Fact]
     public async Task Thirty_two_concurrent_cold_requests_without_a_model_cost_one_storage_call()
     {
         var cache = NewCache(NewRegistry());
@@ -256,5 +282,7 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
         public Task<CurrentModelRef?> GetCurrentModelAsync(CancellationToken cancellationToken = default) => inner.GetCurrentModelAsync(cancellationToken);
 
         public Task<string?> GetCurrentETagAsync(CancellationToken cancellationToken = default) => inner.GetCurrentETagAsync(cancellationToken);
+
+        public Task<bool> ExistsAsync(string modelId, CancellationToken cancellationToken = default) => inner.ExistsAsync(modelId, cancellationToken);
     }
 }

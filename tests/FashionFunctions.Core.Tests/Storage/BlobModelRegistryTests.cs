@@ -22,6 +22,64 @@ public class BlobModelRegistryTests(AzuriteProcess azurite) : IClassFixture<Azur
         return ModelArtifact.Create(template.Weights, template.Manifest with { ModelId = id, CreatedAt = createdAt });
     }
 
+    /// <summary>Two workers' registries on one store, each with its own pipeline (and gate).</summary>
+    private (BlobModelRegistry First, BlobModelRegistry Second) TwoWorkers(GatePolicy firstGate)
+    {
+        string container = "models-" + Guid.NewGuid().ToString("N")[..12], table = "models" + Guid.NewGuid().ToString("N")[..12];
+        var gated = new BlobClientOptions();
+        gated.AddPolicy(firstGate, Azure.Core.HttpPipelinePosition.PerCall);
+        return (
+            new(new BlobServiceClient(azurite.ConnectionString, gated).GetBlobContainerClient(container), new TableModelIndex(new TableServiceClient(azurite.ConnectionString), table)),
+            new(new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(container), new TableModelIndex(new TableServiceClient(azurite.ConnectionString), table)));
+    }
+
+    private static bool Is(Azure.Core.HttpMessage message, Azure.Core.RequestMethod method, string blob) =>
+        message.Request.Method == method && message.Request.Uri.Path.EndsWith("/" + blob, StringComparison.Ordinal);
+
+    [Fact]
+    public async Task A_promotion_racing_a_delete_that_has_begun_is_reverted_and_the_pointer_never_names_a_deleted_model()
+    {
+        int pointerReads = 0;
+        var gate = new GatePolicy(m => Is(m, Azure.Core.RequestMethod.Get, StorageNames.CurrentModelBlob) && Interlocked.Increment(ref pointerReads) == 2);
+        var (deleter, promoter) = TwoWorkers(gate);
+        await promoter.SaveAsync(Artifact("fmnist-current", DateTimeOffset.Parse("2026-01-01T00:00:00Z")));
+        await promoter.PromoteAsync("fmnist-current");
+        await promoter.SaveAsync(Artifact("fmnist-doomed", DateTimeOffset.Parse("2026-02-01T00:00:00Z")));
+
+        var deleting = deleter.DeleteAsync("fmnist-doomed"); // marks the manifest, then is held before reading the pointer again
+        await gate.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAsync<ModelNotFoundException>(() => promoter.PromoteAsync("fmnist-doomed"));
+        Assert.Equal("fmnist-current", (await promoter.GetCurrentAsync())!.Pointer.ModelId);
+        gate.Release();
+        await deleting;
+
+        Assert.Equal("fmnist-current", (await promoter.GetCurrentAsync())!.Pointer.ModelId);
+        await Assert.ThrowsAsync<ModelNotFoundException>(() => promoter.LoadAsync("fmnist-doomed"));
+        Assert.Equal(["fmnist-current"], (await promoter.ListAsync(10)).Items.Select(m => m.ModelId));
+        Assert.False(await promoter.PromoteIfNewerAsync("fmnist-doomed"));
+    }
+
+    [Fact]
+    public async Task A_delete_racing_a_promotion_that_wrote_first_backs_off_and_leaves_the_model_whole()
+    {
+        var gate = new GatePolicy(m => Is(m, Azure.Core.RequestMethod.Head, "fmnist-wanted/manifest.json"));
+        var (deleter, promoter) = TwoWorkers(gate);
+        await promoter.SaveAsync(Artifact("fmnist-current", DateTimeOffset.Parse("2026-01-01T00:00:00Z")));
+        await promoter.PromoteAsync("fmnist-current");
+        await promoter.SaveAsync(Artifact("fmnist-wanted", DateTimeOffset.Parse("2026-02-01T00:00:00Z")));
+
+        var deleting = deleter.DeleteAsync("fmnist-wanted"); // read the pointer (another model), held before marking
+        await gate.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await promoter.PromoteAsync("fmnist-wanted");
+        gate.Release();
+
+        await Assert.ThrowsAsync<ModelIsCurrentException>(() => deleting);
+        Assert.Equal("fmnist-wanted", (await promoter.GetCurrentAsync())!.Pointer.ModelId);
+        Assert.Equal("fmnist-wanted", (await promoter.LoadAsync("fmnist-wanted")).ModelId);
+        Assert.True(await promoter.PromoteIfNewerAsync("fmnist-wanted")); // not left marked: a promotion still holds
+        Assert.Equal(["fmnist-wanted", "fmnist-current"], (await promoter.ListAsync(10)).Items.Select(m => m.ModelId));
+    }
+
     [Fact]
     public async Task Saves_loads_and_lists_models_newest_first()
     {
