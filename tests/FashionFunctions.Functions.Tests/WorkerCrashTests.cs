@@ -27,10 +27,9 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         string id = (await Jobs.CreateAsync(app, Options)).Json.GetProperty("id").GetString()!;
         string message = (await Jobs.ReceiveAsync(app, id)).Body.ToString(); // held, as the host holds an in-flight message
 
-        var killed = await RunAndKillAfterAnEpochAsync(id, message);
+        var killed = await WaitForClaimToLapseAsync(await RunAndKillAfterAnEpochAsync(id, message));
         int k = killed.Epoch;
 
-        await WaitForClaimToLapseAsync(killed);
         using var second = JobWorkerProcess.Run(app.ConnectionString, message, dequeueCount: 2, HeartbeatSeconds, ClaimExpirySeconds);
         string output = await second.WaitForExitAsync(TimeSpan.FromMinutes(3));
 
@@ -45,7 +44,7 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     {
         string id = (await Jobs.CreateAsync(app, Options)).Json.GetProperty("id").GetString()!;
         string message = (await Jobs.ReceiveAsync(app, id)).Body.ToString(); // stays invisible: only the watchdog can help
-        var killed = await RunAndKillAfterAnEpochAsync(id, message);
+        var killed = await WaitForClaimToLapseAsync(await RunAndKillAfterAnEpochAsync(id, message));
 
         using var worker = JobWorkerProcess.Serve(app.ConnectionString, HeartbeatSeconds, ClaimExpirySeconds);
         var watchdog = new JobWatchdog(app.Get<TableJobStore>(), app.Get<TrainingJobQueue>(),
@@ -83,11 +82,9 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
     {
         string id = (await Jobs.CreateAsync(app, Options)).Json.GetProperty("id").GetString()!;
         string message = (await Jobs.ReceiveAsync(app, id)).Body.ToString();
-        var killed = await RunAndKillAfterAnEpochAsync(id, message, JobWorkerProcess.Avx2CodePath);
+        var killed = await WaitForClaimToLapseAsync(await RunAndKillAfterAnEpochAsync(id, message, JobWorkerProcess.Avx2CodePath));
         var checkpoint = Core.Training.TrainingCheckpoint.FromBytes((await app.Get<CheckpointStore>().ReadAsync(killed.Checkpoint!))!);
         Assert.Equal("avx2", checkpoint.CodePath);
-
-        await WaitForClaimToLapseAsync(killed);
         using var second = JobWorkerProcess.Run(app.ConnectionString, message, dequeueCount: 2, HeartbeatSeconds, ClaimExpirySeconds);
         string output = await second.WaitForExitAsync(TimeSpan.FromMinutes(3));
 
@@ -120,12 +117,25 @@ public class WorkerCrashTests(FunctionsApp app) : IClassFixture<FunctionsApp>
         return killed;
     }
 
-    private static async Task WaitForClaimToLapseAsync(TrainingJob killed)
+    /// <summary>Waits until the killed run's claim has lapsed as a delivery judges it (<see cref="JobLifecycleOptions.ClaimIsLive"/>:
+    /// the row's age on the storage service's clock), not by the heartbeat's own stamp: under load the row may be
+    /// written well after the heartbeat was stamped, or by a request the killed worker had sent before it died.
+    /// Returns the record as the dead run finally left it.</summary>
+    private async Task<TrainingJob> WaitForClaimToLapseAsync(TrainingJob killed)
     {
-        var lapse = killed.HeartbeatAt!.Value + TimeSpan.FromSeconds(ClaimExpirySeconds + 0.5) - DateTimeOffset.UtcNow;
-        if (lapse > TimeSpan.Zero)
+        var lifecycle = new JobLifecycleOptions { ClaimExpiry = TimeSpan.FromSeconds(ClaimExpirySeconds) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
         {
-            await Task.Delay(lapse);
+            var stored = await app.Get<TableJobStore>().GetAsync(killed.Id) ?? throw new InvalidOperationException($"{killed.Id} is gone.");
+            if (!lifecycle.ClaimIsLive(stored))
+            {
+                Assert.Equal(killed.RunToken, stored.Record.RunToken);
+                return stored.Record;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the claim of the killed run was still live a minute later (row unwritten for {stored.Unwritten})");
+            await Task.Delay(200);
         }
     }
 
