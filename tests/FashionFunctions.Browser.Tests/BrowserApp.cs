@@ -19,6 +19,9 @@ public sealed class BrowserApp : IAsyncLifetime
     private IPlaywright? playwright;
 
     public AppServer Server { get; private set; } = null!;
+
+    public string ConnectionString => azurite.ConnectionString;
+
     public IBrowser Browser { get; private set; } = null!;
 
     /// <summary>$CHROMIUM_PATH, else Debian's /usr/bin/chromium (scripts/setup.sh installs it).</summary>

@@ -49,6 +49,7 @@ function askForKey() {
       if (key) sessionStorage.setItem(KEY_STORAGE, key);
       keyPrompt = null;
       resolve(key);
+      if (key) access.load();
     }, { once: true });
     dialog.showModal();
   });
@@ -577,8 +578,8 @@ const models = {
         el("dt", {}, "Training"), el("dd", {}, `${h.epochs ?? manifest.epochs?.length} epochs, batch ${h.batchSize}, learning rate ${h.learningRate}, seed ${h.seed}`),
         el("dt", {}, "Hidden units"), el("dd", {}, String(manifest.hiddenUnits ?? h.hiddenUnits ?? 128))),
       el("p", { class: "buttons" },
-        el("button", { type: "button", class: "promote", disabled: summary?.current ? true : null, onclick: () => this.promote(manifest.modelId) }, summary?.current ? "Current model" : "Promote (make current)"),
-        summary?.current ? null : el("button", { type: "button", class: "danger delete", onclick: () => this.remove(manifest.modelId) }, "Delete"),
+        summary?.current || access.may("PromoteModel") ? el("button", { type: "button", class: "promote", disabled: summary?.current ? true : null, onclick: () => this.promote(manifest.modelId) }, summary?.current ? "Current model" : "Promote (make current)") : null,
+        summary?.current || !access.may("DeleteModel") ? null : el("button", { type: "button", class: "danger delete", onclick: () => this.remove(manifest.modelId) }, "Delete"),
         el("button", { type: "button", class: "secondary", onclick: () => { this.panes[index] = null; pane.hidden = true; this.render(); } }, "Close")),
       loss, accuracy);
     drawCurves(loss, accuracy, manifest.epochs);
@@ -646,6 +647,40 @@ const models = {
   },
 };
 
+// ---- who is calling: GET /api/me names the caller and the functions it may call; the page offers only those ----
+
+const access = {
+  me: null,
+
+  /** Whether the caller may call the function; true until the app has named a caller (nothing is hidden then). */
+  may(fn) {
+    return !this.me?.caller || this.me.functions.includes(fn);
+  },
+
+  describe(me) {
+    if (me.authMode === "off") return "Auth off (local): you may do everything";
+    if (!me.caller) return me.authMode === "keys" ? "No key yet: you will be asked for one" : "Not signed in";
+    return `Signed in as ${me.caller}, ${me.role}: you may ${this.summary(me.functions)}`;
+  },
+
+  summary(functions) {
+    const can = [["Classify", "classify"], ["CreateTrainingJob", "train"], ["PromoteModel", "promote"], ["DeleteModel", "delete models"]]
+      .filter(([fn]) => functions.includes(fn)).map(([, what]) => what);
+    return can.length ? can.join(", ") : "only read the status";
+  },
+
+  async load() {
+    try {
+      this.me = await api("api/me");
+    } catch {
+      this.me = null;
+    }
+    $("#who").textContent = this.me ? this.describe(this.me) : "";
+    for (const element of document.querySelectorAll("[data-needs]")) element.hidden = !this.may(element.dataset.needs);
+    for (let i = 0; i < 2; i++) if (models.panes[i]) models.open(models.panes[i], i); // their buttons follow the rights
+  },
+};
+
 // ---- status line: GET /api/health, which answers 200 on a healthy app without a model (503 only when storage is down;
 // /api/health/ready is for probes and answers 503 until a model is current) ----
 
@@ -685,4 +720,5 @@ document.addEventListener("DOMContentLoaded", () => {
   jobs.setUp();
   models.setUp();
   statusLine.show();
+  access.load();
 });
