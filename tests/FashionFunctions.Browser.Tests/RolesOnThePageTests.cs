@@ -25,7 +25,7 @@ public sealed class RolesOnThePageTests(BrowserApp app) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var settings = new Dictionary<string, string?> { ["FashionFunctions:Auth:Mode"] = "Keys" };
-        foreach (string role in new[] { "classifier", "admin" })
+        foreach (string role in new[] { "classifier", "trainer", "admin" })
         {
             settings[$"FashionFunctions:Auth:Keys:{role}"] = $"{role}:{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(KeyOf(role))))}";
         }
@@ -65,6 +65,24 @@ public sealed class RolesOnThePageTests(BrowserApp app) : IAsyncLifetime
         await Expect(page.Locator("#pane-0 button.delete")).ToHaveCountAsync(0);
         await page.Locator("#file").SetInputFilesAsync(Path.Combine(RepoRoot.Path, "samples", "trouser.png"));
         await Expect(page.Locator("#answer-label")).ToHaveTextAsync("Trouser");
+        session.AssertNoScriptErrors();
+    }
+
+    [Fact]
+    public async Task A_trainer_starts_a_job_from_the_page_without_being_offered_to_make_it_current()
+    {
+        await using var session = await SignedInAsync("trainer");
+        var page = session.Page;
+
+        await Expect(page.Locator("#who")).ToContainTextAsync("you may classify, train");
+        await Expect(page.Locator("#train-form input[name='promote']")).ToBeHiddenAsync();
+        await Expect(page.Locator("#pane-0 button.promote")).ToHaveCountAsync(0);
+        await page.Locator("#train-form input[name='epochs']").FillAsync("1");
+        await page.Locator("#train-form input[name='trainLimit']").FillAsync("1000");
+        await page.Locator("#train-form button[type='submit']").ClickAsync();
+
+        await Expect(page.Locator("#job")).ToBeVisibleAsync();
+        await Expect(page.Locator("#train-error")).ToBeHiddenAsync();
         session.AssertNoScriptErrors();
     }
 

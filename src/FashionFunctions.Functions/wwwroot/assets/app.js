@@ -452,7 +452,7 @@ const jobs = {
       batchSize: Number(data.get("batchSize")),
       learningRate: Number(data.get("learningRate")),
       seed: Number(data.get("seed")),
-      promote: data.get("promote") === "on",
+      promote: access.may("PromoteModel") && data.get("promote") === "on",
     };
     // Absent fields take the server's defaults; these two are sent only when changed.
     if (Number(data.get("hiddenUnits")) !== 128) body.hiddenUnits = Number(data.get("hiddenUnits"));
