@@ -108,8 +108,9 @@ public static class ErrorMapping
         return Problem.Of(http, 500, "Internal error", detail, TraceId(traceId));
     }
 
-    /// <summary>The refusals an operator watches for — who was refused what, and the limit — at Warning (rights) or
-    /// Information (budgets). Never a key or a token: a caller is its key's name or its principal's object id.</summary>
+    /// <summary>The refusals an operator watches for — who was refused what, and the limit — at Warning, the level
+    /// Application Insights keeps by default. Never a key or a token: a caller is its key's name or its principal's
+    /// object id.</summary>
     private static void LogRefusal(Exception exception, HttpContext http, ILogger logger)
     {
         string route = $"{http.Request.Method} {http.Request.Path}";
@@ -117,16 +118,16 @@ public static class ErrorMapping
         switch (exception)
         {
             case UnauthenticatedException:
-                logger.LogWarning("Refused {Route} (401): no valid credentials, from {RemoteAddress}", route, http.Connection.RemoteIpAddress);
+                logger.LogWarning("Refused {Route} (401): no valid credentials", route);
                 break;
             case AccessDeniedException d:
                 logger.LogWarning("Refused {Route} (403) to {Caller}, a {Role}: needs {RequiredRole}", route, d.CallerId, Name(d.Actual), Name(d.Required));
                 break;
             case OverBudgetException o:
-                logger.LogInformation("Refused {Route} (422) to {Caller}: {Limit} {Figure} over {Allowed}", route, caller, o.Limit, o.Figure, o.Allowed);
+                logger.LogWarning("Refused {Route} (422) to {Caller}: {Limit} {Figure} over {Allowed}", route, caller, o.Limit, o.Figure, o.Allowed);
                 break;
             case QuotaExceededException q:
-                logger.LogInformation("Refused {Route} (429) to {Caller}: {Limit} {Figure} at {Allowed}", route, caller, q.Limit, q.Count, q.Allowed);
+                logger.LogWarning("Refused {Route} (429) to {Caller}: {Limit} {Figure} at {Allowed}", route, caller, q.Limit, q.Count, q.Allowed);
                 break;
         }
     }

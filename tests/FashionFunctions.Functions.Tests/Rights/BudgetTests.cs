@@ -11,10 +11,10 @@ namespace FashionFunctions.Functions.Tests.Rights;
 
 /// <summary>
 /// Budgets pushed past their limits by named callers (keys): each refusal names the limit and the figure, and
-/// stores nothing. Each test uses callers of its own and cancels what it made, so the totals start at zero.
+/// stores nothing. After each test every job and sweep still active is cancelled, so the totals start at zero.
 /// </summary>
 [Trait("Category", "Azurite")]
-public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<BudgetTests.TightBudgets>
+public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<BudgetTests.TightBudgets>, IAsyncLifetime
 {
     private const string TinyJob = """{"epochs": 1, "trainLimit": 1000, "seed": 3}""";
 
@@ -41,7 +41,7 @@ public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<Bu
                     ["FashionFunctions:MaxActiveJobs"] = "3",
                     ["FashionFunctions:MaxRunningSweepsPerOwner"] = "1",
                     ["FashionFunctions:MaxRunningSweeps"] = "2",
-                    ["FashionFunctions:IdempotencyKeyHours"] = "0.001", // 3.6 s
+                    ["FashionFunctions:IdempotencyKeyHours"] = "0.002", // 7.2 s
                 };
                 foreach (string caller in Callers)
                 {
@@ -60,7 +60,23 @@ public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<Bu
         protected override void ConfigureServices(IServiceCollection services)
         {
             services.AddFakeLogging();
-            services.Configure<LoggerFilterOptions>(o => o.MinLevel = LogLevel.Information);
+        }
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (string collection in new[] { "training-jobs", "sweeps" })
+        {
+            var listed = await app.SendAsync("GET", $"/api/{collection}?limit=100", headers: As("admin"));
+            foreach (var item in listed.Json.GetProperty("items").EnumerateArray())
+            {
+                if (item.GetProperty("status").GetString() is "queued" or "running")
+                {
+                    await app.SendAsync("POST", $"/api/{collection}/{item.GetProperty("id").GetString()}/cancel", headers: As("admin"));
+                }
+            }
         }
     }
 
@@ -90,9 +106,9 @@ public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<Bu
 
     private async Task CancelAsync(string collection, params HttpAnswer[] created)
     {
-        foreach (var answer in created.Where(a => a.Status == 202))
+        foreach (string id in created.Where(a => a.Status == 202).Select(a => a.Json.GetProperty("id").GetString()!).Distinct())
         {
-            var cancelled = await app.SendAsync("POST", $"/api/{collection}/{answer.Json.GetProperty("id").GetString()}/cancel", headers: As("admin"));
+            var cancelled = await app.SendAsync("POST", $"/api/{collection}/{id}/cancel", headers: As("admin"));
             Assert.Equal(200, cancelled.Status);
         }
     }
@@ -210,7 +226,7 @@ public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<Bu
         var first = await CreateJobAsync("a", idempotencyKey: key);
         var replay = await CreateJobAsync("a", idempotencyKey: key);
         var someoneElses = await CreateJobAsync("b", idempotencyKey: key);
-        var created = new List<HttpAnswer> { first, someoneElses };
+        var created = new List<HttpAnswer> { first, replay, someoneElses };
         try
         {
             Assert.Equal(202, first.Status);
@@ -219,8 +235,8 @@ public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<Bu
             Assert.Equal(202, someoneElses.Status);
             Assert.NotEqual(IdOf(first), IdOf(someoneElses));
 
-            // The lifetime is 3.6 s by the table's clock, whose answers are stamped to the second.
-            await Task.Delay(TimeSpan.FromSeconds(6));
+            // The lifetime is 7.2 s by the table's clock, whose answers are stamped to the second.
+            await Task.Delay(TimeSpan.FromSeconds(10));
             var afterExpiry = await CreateJobAsync("a", idempotencyKey: key);
             created.Add(afterExpiry);
             Assert.Equal(202, afterExpiry.Status);
@@ -245,9 +261,16 @@ public sealed class BudgetTests(BudgetTests.TightBudgets app) : IClassFixture<Bu
         (await app.SendAsync("GET", "/api/training-jobs", headers: new Dictionary<string, string> { ["x-functions-key"] = "not-a-key" })).AssertProblem(401);
 
         var refusals = app.Logs.GetSnapshot().Where(r => r.Message.StartsWith("Refused", StringComparison.Ordinal)).ToList();
-        Assert.Contains(refusals, r => r.Level == LogLevel.Information && r.Message == "Refused POST /api/training-jobs (422) to key:a: MaxJobCost 204800 over 30");
+        Assert.Contains(refusals, r => r.Level == LogLevel.Warning && r.Message == "Refused POST /api/training-jobs (422) to key:a: MaxJobCost 204800 over 30");
         Assert.Contains(refusals, r => r.Level == LogLevel.Warning && r.Message == "Refused POST /api/training-jobs (403) to key:a, a trainer: needs admin");
-        Assert.Contains(refusals, r => r.Level == LogLevel.Warning && r.Message.StartsWith("Refused GET /api/training-jobs (401)", StringComparison.Ordinal));
+        Assert.Contains(refusals, r => r.Level == LogLevel.Warning && r.Message == "Refused GET /api/training-jobs (401): no valid credentials");
         Assert.DoesNotContain(app.Logs.GetSnapshot(), r => r.Message.Contains(TightBudgets.KeyOf("a"), StringComparison.Ordinal) || r.Message.Contains("not-a-key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_key_in_the_url_instead_of_the_header_is_refused()
+    {
+        (await app.SendAsync("GET", $"/api/training-jobs?code={TightBudgets.KeyOf("admin")}")).AssertProblem(401);
+        Assert.Equal(200, (await app.SendAsync("GET", "/api/training-jobs", headers: As("admin"))).Status);
     }
 }

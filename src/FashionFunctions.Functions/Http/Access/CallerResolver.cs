@@ -41,7 +41,8 @@ public sealed class CallerResolver
 
     private Caller? FromKey(HttpRequest request)
     {
-        string? key = request.Headers[KeyHeader].FirstOrDefault() ?? request.Query["code"].FirstOrDefault();
+        // The header only: a key in the URL (the host's ?code=) would be kept by every log that records URLs.
+        string? key = request.Headers[KeyHeader].FirstOrDefault();
         if (string.IsNullOrEmpty(key))
         {
             return null;
