@@ -125,7 +125,10 @@ public sealed class ModelCache(IModelSource source, ModelCacheOptions options, T
     public async Task<Classifier> GetAsync(string modelId, CancellationToken cancellationToken = default)
     {
         var (classifier, entry) = await GetEntryAsync(modelId, cancellationToken).ConfigureAwait(false);
-        if (current?.ModelId != modelId && await IsGoneAsync(modelId, entry, cancellationToken).ConfigureAwait(false))
+        // The current model is exempt only while this cache has checked the pointer lately: a worker that serves
+        // only requests by id never refreshes it, and its old current model may since have been replaced and deleted.
+        bool knownCurrent = current is { } c && c.ModelId == modelId && time.GetUtcNow() - c.CheckedAt < TimeSpan.FromSeconds(options.RevalidateSeconds);
+        if (!knownCurrent && await IsGoneAsync(modelId, entry, cancellationToken).ConfigureAwait(false))
         {
             byId.TryRemove(new KeyValuePair<string, Entry>(modelId, entry));
             throw new ModelNotFoundException(modelId);

@@ -100,11 +100,17 @@ public sealed partial class BlobModelRegistry
     {
         var manifest = await GetManifestAsync(modelId, cancellationToken).ConfigureAwait(false);
         var blob = container.GetBlobClient(StorageNames.CurrentModelBlob);
+        (VersionedPointer? Replaced, bool Attempted) ours = (null, false); // our last write, which may have landed unanswered
         for (int attempt = 0; attempt < MaxPointerRetries; attempt++)
         {
             var current = await GetCurrentAsync(cancellationToken).ConfigureAwait(false);
             if (current is not null && (current.Pointer.ModelId == modelId || (onlyIfNewer && current.Pointer.ModelCreatedAt > manifest.CreatedAt)))
             {
+                if (ours.Attempted && current.Pointer.ModelId == modelId)
+                {
+                    await FenceAgainstDeleteAsync(modelId, ours.Replaced, new ETag(current.ETag), cancellationToken).ConfigureAwait(false);
+                }
+
                 await CopyCurrentAsync(current.Pointer.ModelId, cancellationToken).ConfigureAwait(false);
                 return current.Pointer;
             }
@@ -115,26 +121,35 @@ public sealed partial class BlobModelRegistry
                 : new BlobRequestConditions { IfMatch = new ETag(current.ETag) };
             try
             {
+                ours = (current, true);
                 var written = await blob.UploadAsync(
                     BinaryData.FromObjectAsJson(pointer, ModelJson.Options),
                     new BlobUploadOptions { Conditions = conditions, HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
                     cancellationToken).ConfigureAwait(false);
-                if (await IsBeingDeletedAsync(modelId, cancellationToken).ConfigureAwait(false))
-                {
-                    await RevertPointerAsync(current, written.Value.ETag, cancellationToken).ConfigureAwait(false);
-                    throw new ModelNotFoundException(modelId);
-                }
-
+                await FenceAgainstDeleteAsync(modelId, current, written.Value.ETag, cancellationToken).ConfigureAwait(false);
                 await CopyCurrentAsync(modelId, cancellationToken).ConfigureAwait(false);
                 return pointer;
             }
             catch (RequestFailedException e) when (e.Status is 409 or 412)
             {
-                // Someone else changed the pointer between our read and write: read again.
+                // Someone else changed the pointer between our read and write (or our write landed and its answer
+                // was lost): read again.
             }
         }
 
         throw new InvalidOperationException($"Could not update {StorageNames.CurrentModelBlob} after {MaxPointerRetries} attempts; too many concurrent promotions.");
+    }
+
+    /// <summary>The promotion's half of the fence with <see cref="DeleteAsync"/>: having written the pointer (version
+    /// <paramref name="ours"/>), reads the model's mark; if a delete has begun, puts <paramref name="replaced"/> back
+    /// and throws <see cref="ModelNotFoundException"/>.</summary>
+    private async Task FenceAgainstDeleteAsync(string modelId, VersionedPointer? replaced, ETag ours, CancellationToken cancellationToken)
+    {
+        if (await IsBeingDeletedAsync(modelId, cancellationToken).ConfigureAwait(false))
+        {
+            await RevertPointerAsync(replaced, ours, cancellationToken).ConfigureAwait(false);
+            throw new ModelNotFoundException(modelId);
+        }
     }
 
     /// <summary>The automatic promotion after training (<see cref="PromoteAsync"/> with <c>onlyIfNewer</c>): true when
@@ -151,29 +166,38 @@ public sealed partial class BlobModelRegistry
         }
     }
 
-    /// <summary>Puts back the pointer a promotion replaced (or removes the one it created), unless it has changed since.</summary>
+    /// <summary>Puts back the pointer a promotion replaced (or removes the one it created), unless it has changed
+    /// since. The model put back is fenced as a promotion is: if a delete of it has begun meanwhile (it was not current
+    /// while ours was), the pointer is removed instead of naming it.</summary>
     private async Task RevertPointerAsync(VersionedPointer? previous, ETag ours, CancellationToken cancellationToken)
     {
         var blob = container.GetBlobClient(StorageNames.CurrentModelBlob);
+        var conditions = new BlobRequestConditions { IfMatch = ours };
         try
         {
-            if (previous is null)
+            if (previous is not null)
             {
-                await blob.DeleteAsync(conditions: new BlobRequestConditions { IfMatch = ours }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await blob.UploadAsync(
+                var restored = await blob.UploadAsync(
                     BinaryData.FromObjectAsJson(previous.Pointer, ModelJson.Options),
-                    new BlobUploadOptions { Conditions = new BlobRequestConditions { IfMatch = ours }, HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
+                    new BlobUploadOptions { Conditions = conditions, HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" } },
                     cancellationToken).ConfigureAwait(false);
+                if (!await IsBeingDeletedAsync(previous.Pointer.ModelId, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                conditions = new BlobRequestConditions { IfMatch = restored.Value.ETag };
             }
+
+            await blob.DeleteAsync(conditions: conditions, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status is 404 or 409 or 412)
         {
             // Promoted again (or removed) meanwhile: that write stands.
         }
-
-        await SyncCurrentCopyAsync(cancellationToken).ConfigureAwait(false);
+        finally
+        {
+            await SyncCurrentCopyAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 }

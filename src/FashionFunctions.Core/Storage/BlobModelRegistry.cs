@@ -18,6 +18,7 @@ public sealed partial class BlobModelRegistry(BlobContainerClient container, Tab
 {
     /// <summary>Manifest metadata saying a delete has begun (<see cref="DeleteAsync"/>).</summary>
     private const string DeletingMetadata = "deleting";
+    private static readonly TimeSpan StaleDeletingMark = TimeSpan.FromMinutes(10);
     private const int MaxPointerRetries = 10;
     private const int ParallelBackfillReads = 8;
 
@@ -145,14 +146,23 @@ public sealed partial class BlobModelRegistry(BlobContainerClient container, Tab
             throw new ModelIsCurrentException(modelId);
         }
 
-        var unmark = await MarkDeletingAsync(modelId, cancellationToken).ConfigureAwait(false);
-        if ((await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Pointer.ModelId == modelId)
+        bool marked = await MarkDeletingAsync(modelId, cancellationToken).ConfigureAwait(false);
+        bool found;
+        try
         {
-            await unmark(cancellationToken).ConfigureAwait(false);
-            throw new ModelIsCurrentException(modelId);
+            if ((await GetCurrentAsync(cancellationToken).ConfigureAwait(false))?.Pointer.ModelId == modelId)
+            {
+                throw new ModelIsCurrentException(modelId);
+            }
+
+            found = await DeleteBlobIfExistsAsync(ManifestBlob(modelId), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (marked)
+        {
+            await UnmarkDeletingAsync(modelId).ConfigureAwait(false); // refused, failed or cancelled before the point of no return
+            throw;
         }
 
-        bool found = await DeleteBlobIfExistsAsync(ManifestBlob(modelId), cancellationToken).ConfigureAwait(false);
         if (await container.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
             await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, modelId + "/", cancellationToken).ConfigureAwait(false))
@@ -172,30 +182,62 @@ public sealed partial class BlobModelRegistry(BlobContainerClient container, Tab
         }
     }
 
-    /// <summary>Marks the model's manifest as being deleted (<see cref="DeletingMetadata"/>); returns what undoes it
-    /// (nothing to undo when there is no manifest).</summary>
-    private async Task<Func<CancellationToken, Task>> MarkDeletingAsync(string modelId, CancellationToken cancellationToken)
+    /// <summary>Marks the model's manifest as being deleted (<see cref="DeletingMetadata"/>); false when there is no
+    /// manifest to mark.</summary>
+    private async Task<bool> MarkDeletingAsync(string modelId, CancellationToken cancellationToken)
+    {
+        var manifest = container.GetBlobClient(ManifestBlob(modelId));
+        for (int attempt = 0; attempt < MaxPointerRetries; attempt++)
+        {
+            try
+            {
+                var properties = (await manifest.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value;
+                await manifest.SetMetadataAsync(new Dictionary<string, string>(properties.Metadata) { [DeletingMetadata] = "true" },
+                    new BlobRequestConditions { IfMatch = properties.ETag }, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (RequestFailedException e) when (e.Status == 404)
+            {
+                return false;
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                // Changed between our read and write (another delete marking it too): read again.
+            }
+        }
+
+        throw new RecordContentionException(ManifestBlob(modelId), MaxPointerRetries);
+    }
+
+    /// <summary>Takes the mark off again, best-effort (a mark left behind goes stale, <see cref="StaleDeletingMark"/>):
+    /// the metadata as it is now without the mark, on condition that nothing changed it meanwhile.</summary>
+    private async Task UnmarkDeletingAsync(string modelId)
     {
         var manifest = container.GetBlobClient(ManifestBlob(modelId));
         try
         {
-            var before = (await manifest.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value.Metadata;
-            await manifest.SetMetadataAsync(new Dictionary<string, string>(before) { [DeletingMetadata] = "true" }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return ct => manifest.SetMetadataAsync(before, cancellationToken: ct);
+            var properties = (await manifest.GetPropertiesAsync().ConfigureAwait(false)).Value;
+            var metadata = new Dictionary<string, string>(properties.Metadata);
+            if (metadata.Remove(DeletingMetadata))
+            {
+                await manifest.SetMetadataAsync(metadata, new BlobRequestConditions { IfMatch = properties.ETag }).ConfigureAwait(false);
+            }
         }
-        catch (RequestFailedException e) when (e.Status == 404)
+        catch (RequestFailedException)
         {
-            return _ => Task.CompletedTask;
         }
     }
 
-    /// <summary>Whether the model's manifest is gone or marked as being deleted.</summary>
+    /// <summary>Whether the model's manifest is gone or marked as being deleted. A mark older than
+    /// <see cref="StaleDeletingMark"/> (its writer died between marking and deleting) no longer counts; both instants
+    /// are the storage service's (the blob's last change and the answer's date).</summary>
     private async Task<bool> IsBeingDeletedAsync(string modelId, CancellationToken cancellationToken)
     {
         try
         {
             var properties = await container.GetBlobClient(ManifestBlob(modelId)).GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-            return properties.Value.Metadata.ContainsKey(DeletingMetadata);
+            var now = properties.GetRawResponse().Headers.Date ?? properties.Value.LastModified;
+            return properties.Value.Metadata.ContainsKey(DeletingMetadata) && now - properties.Value.LastModified < StaleDeletingMark;
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {

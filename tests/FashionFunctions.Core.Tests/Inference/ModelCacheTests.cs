@@ -66,6 +66,23 @@ public class ModelCacheTests(AzuriteProcess azurite) : IClassFixture<AzuriteProc
     }
 
     [Fact]
+    public async Task A_former_current_model_deleted_elsewhere_stops_being_served_by_id_on_a_worker_that_only_serves_by_id()
+    {
+        var registry = NewRegistry();
+        await registry.SaveAsync(Artifact("fmnist-first"));
+        await registry.PromoteAsync("fmnist-first");
+        await registry.SaveAsync(Artifact("fmnist-second"));
+        var cache = NewCache(registry);
+        await cache.GetCurrentAsync(); // fmnist-first is current here
+
+        await registry.PromoteAsync("fmnist-second"); // elsewhere: another model made current, the first deleted
+        await registry.DeleteAsync("fmnist-first");
+        time.Advance(TimeSpan.FromSeconds(31));
+
+        await Assert.ThrowsAsync<ModelNotFoundException>(() => cache.GetAsync("fmnist-first"));
+    }
+
+    [Fact]
     public async Task Thirty_two_concurrent_cold_requests_without_a_model_cost_one_storage_call()
     {
         var cache = NewCache(NewRegistry());

@@ -22,16 +22,29 @@ public class BlobModelRegistryTests(AzuriteProcess azurite) : IClassFixture<Azur
         return ModelArtifact.Create(template.Weights, template.Manifest with { ModelId = id, CreatedAt = createdAt });
     }
 
-    /// <summary>Two workers' registries on one store, each with its own pipeline (and gate).</summary>
-    private (BlobModelRegistry First, BlobModelRegistry Second) TwoWorkers(GatePolicy firstGate)
+    /// <summary>Two workers' registries on one store, each with its own pipeline (and fault), and the store's container.</summary>
+    private (BlobModelRegistry First, BlobModelRegistry Second, BlobContainerClient Container) TwoWorkers(
+        Azure.Core.Pipeline.HttpPipelinePolicy first, Azure.Core.Pipeline.HttpPipelinePolicy? second = null)
     {
         string container = "models-" + Guid.NewGuid().ToString("N")[..12], table = "models" + Guid.NewGuid().ToString("N")[..12];
-        var gated = new BlobClientOptions();
-        gated.AddPolicy(firstGate, Azure.Core.HttpPipelinePosition.PerCall);
-        return (
-            new(new BlobServiceClient(azurite.ConnectionString, gated).GetBlobContainerClient(container), new TableModelIndex(new TableServiceClient(azurite.ConnectionString), table)),
-            new(new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(container), new TableModelIndex(new TableServiceClient(azurite.ConnectionString), table)));
+        BlobModelRegistry Worker(Azure.Core.Pipeline.HttpPipelinePolicy? policy)
+        {
+            var options = new BlobClientOptions();
+            options.Retry.Delay = TimeSpan.FromMilliseconds(10);
+            if (policy is not null)
+            {
+                options.AddPolicy(policy, Azure.Core.HttpPipelinePosition.PerRetry);
+            }
+
+            return new(new BlobServiceClient(azurite.ConnectionString, options).GetBlobContainerClient(container),
+                new TableModelIndex(new TableServiceClient(azurite.ConnectionString), table));
+        }
+
+        return (Worker(first), Worker(second), new BlobServiceClient(azurite.ConnectionString).GetBlobContainerClient(container));
     }
+
+    private static async Task<bool> MarkedAsync(BlobContainerClient container, string modelId) =>
+        (await container.GetBlobClient($"{modelId}/manifest.json").GetPropertiesAsync()).Value.Metadata.ContainsKey("deleting");
 
     private static bool Is(Azure.Core.HttpMessage message, Azure.Core.RequestMethod method, string blob) =>
         message.Request.Method == method && message.Request.Uri.Path.EndsWith("/" + blob, StringComparison.Ordinal);
@@ -41,7 +54,7 @@ public class BlobModelRegistryTests(AzuriteProcess azurite) : IClassFixture<Azur
     {
         int pointerReads = 0;
         var gate = new GatePolicy(m => Is(m, Azure.Core.RequestMethod.Get, StorageNames.CurrentModelBlob) && Interlocked.Increment(ref pointerReads) == 2);
-        var (deleter, promoter) = TwoWorkers(gate);
+        var (deleter, promoter, container) = TwoWorkers(gate);
         await promoter.SaveAsync(Artifact("fmnist-current", DateTimeOffset.Parse("2026-01-01T00:00:00Z")));
         await promoter.PromoteAsync("fmnist-current");
         await promoter.SaveAsync(Artifact("fmnist-doomed", DateTimeOffset.Parse("2026-02-01T00:00:00Z")));
@@ -63,7 +76,7 @@ public class BlobModelRegistryTests(AzuriteProcess azurite) : IClassFixture<Azur
     public async Task A_delete_racing_a_promotion_that_wrote_first_backs_off_and_leaves_the_model_whole()
     {
         var gate = new GatePolicy(m => Is(m, Azure.Core.RequestMethod.Head, "fmnist-wanted/manifest.json"));
-        var (deleter, promoter) = TwoWorkers(gate);
+        var (deleter, promoter, container) = TwoWorkers(gate);
         await promoter.SaveAsync(Artifact("fmnist-current", DateTimeOffset.Parse("2026-01-01T00:00:00Z")));
         await promoter.PromoteAsync("fmnist-current");
         await promoter.SaveAsync(Artifact("fmnist-wanted", DateTimeOffset.Parse("2026-02-01T00:00:00Z")));
@@ -76,8 +89,48 @@ public class BlobModelRegistryTests(AzuriteProcess azurite) : IClassFixture<Azur
         await Assert.ThrowsAsync<ModelIsCurrentException>(() => deleting);
         Assert.Equal("fmnist-wanted", (await promoter.GetCurrentAsync())!.Pointer.ModelId);
         Assert.Equal("fmnist-wanted", (await promoter.LoadAsync("fmnist-wanted")).ModelId);
-        Assert.True(await promoter.PromoteIfNewerAsync("fmnist-wanted")); // not left marked: a promotion still holds
+        Assert.False(await MarkedAsync(container, "fmnist-wanted")); // the delete that backed off took its mark off
         Assert.Equal(["fmnist-wanted", "fmnist-current"], (await promoter.ListAsync(10)).Items.Select(m => m.ModelId));
+    }
+
+    [Fact]
+    public async Task A_delete_that_fails_after_marking_takes_its_mark_off_and_the_model_can_still_be_promoted()
+    {
+        int pointerReads = 0;
+        var failing = new FailingPolicy(m => Is(m, Azure.Core.RequestMethod.Get, StorageNames.CurrentModelBlob) && Interlocked.Increment(ref pointerReads) >= 2);
+        var (deleter, promoter, container) = TwoWorkers(failing);
+        await promoter.SaveAsync(Artifact("fmnist-current", DateTimeOffset.Parse("2026-01-01T00:00:00Z")));
+        await promoter.PromoteAsync("fmnist-current");
+        await promoter.SaveAsync(Artifact("fmnist-kept", DateTimeOffset.Parse("2026-02-01T00:00:00Z")));
+
+        await Assert.ThrowsAnyAsync<Azure.RequestFailedException>(() => deleter.DeleteAsync("fmnist-kept")); // storage failed after the mark
+
+        Assert.False(await MarkedAsync(container, "fmnist-kept"));
+        Assert.True(await promoter.PromoteIfNewerAsync("fmnist-kept"));
+        Assert.Equal("fmnist-kept", (await promoter.GetCurrentAsync())!.Pointer.ModelId);
+    }
+
+    [Fact]
+    public async Task A_promotion_whose_answer_was_lost_still_checks_for_a_delete_that_has_begun()
+    {
+        int pointerReads = 0;
+        bool armed = false; // the faults apply once the store is set up
+        var gate = new GatePolicy(m => armed && Is(m, Azure.Core.RequestMethod.Get, StorageNames.CurrentModelBlob) && Interlocked.Increment(ref pointerReads) == 2);
+        var lose = new LoseAnswerPolicy(m => armed && Is(m, Azure.Core.RequestMethod.Put, StorageNames.CurrentModelBlob));
+        var (deleter, promoter, _) = TwoWorkers(gate, lose);
+        await deleter.SaveAsync(Artifact("fmnist-current", DateTimeOffset.Parse("2026-01-01T00:00:00Z")));
+        await deleter.PromoteAsync("fmnist-current");
+        await deleter.SaveAsync(Artifact("fmnist-doomed", DateTimeOffset.Parse("2026-02-01T00:00:00Z")));
+        armed = true;
+
+        var deleting = deleter.DeleteAsync("fmnist-doomed");
+        await gate.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await Assert.ThrowsAsync<ModelNotFoundException>(() => promoter.PromoteAsync("fmnist-doomed")); // written, answer lost, retried: 412
+        Assert.Equal(1, lose.Lost);
+        gate.Release();
+        await deleting;
+
+        Assert.Equal("fmnist-current", (await promoter.GetCurrentAsync())!.Pointer.ModelId);
     }
 
     [Fact]
