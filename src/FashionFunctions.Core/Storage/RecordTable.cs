@@ -106,7 +106,8 @@ internal sealed partial class RecordTable<T>(TableClient table, RecordRow<T> row
                     var answer = await table.SubmitTransactionAsync([new(TableTransactionActionType.UpdateReplace, entity, stored.ETag), .. markerChanges], cancellationToken).ConfigureAwait(false);
                     return Written(record, stored, answer.Value[0].Headers.ETag, ServiceTime(answer.GetRawResponse()));
                 }
-                catch (TableTransactionFailedException e) when (e.Status == 404 && markerChanges.Any(c => c.ActionType == TableTransactionActionType.Delete))
+                catch (TableTransactionFailedException e) when (e.Status == 404
+                    && e.FailedTransactionActionIndex is int failed && failed > 0 && markerChanges[failed - 1].ActionType == TableTransactionActionType.Delete)
                 {
                     // A marker to delete is not there: the record was stored before its kind of marker existed and
                     // not given one yet. The record's write alone, then the markers one by one.
@@ -121,7 +122,14 @@ internal sealed partial class RecordTable<T>(TableClient table, RecordRow<T> row
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
         {
-            return await OwnWriteAsync(entity.RowKey, writeId, cancellationToken).ConfigureAwait(false);
+            // Our write may have landed with its answer lost; if so, its markers are made to agree (again) one by one.
+            var own = await OwnWriteAsync(entity.RowKey, writeId, cancellationToken).ConfigureAwait(false);
+            if (own is not null)
+            {
+                await ApplyOneByOneAsync(markerChanges, cancellationToken).ConfigureAwait(false);
+            }
+
+            return own;
         }
     }
 
@@ -159,10 +167,11 @@ internal sealed partial class RecordTable<T>(TableClient table, RecordRow<T> row
     /// </summary>
     public async Task<bool> TryDeleteAsync(Stored<T> stored, CancellationToken cancellationToken)
     {
-        string rowKey = row.RowKeyOf(row.IdOf(stored.Record));
-        List<string> others = [.. stored.Companions, .. MarkerRowKeysOf(stored.Record, rowKey)];
+        string id = row.IdOf(stored.Record), rowKey = row.RowKeyOf(id);
+        var companions = await OwnCompanionsAsync(stored, id, cancellationToken).ConfigureAwait(false);
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Delete, new TableEntity(row.Partition, rowKey), stored.ETag) };
-        actions.AddRange(others.Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(row.Partition, k), ETag.All)));
+        actions.AddRange(companions.Select(c => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(row.Partition, c.RowKey), c.ETag)));
+        actions.AddRange(MarkerRowKeysOf(stored.Record, rowKey).Select(k => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(row.Partition, k), ETag.All)));
         try
         {
             await table.SubmitTransactionAsync(actions, cancellationToken).ConfigureAwait(false);
@@ -181,13 +190,36 @@ internal sealed partial class RecordTable<T>(TableClient table, RecordRow<T> row
                 return false;
             }
 
-            foreach (string other in others)
+            foreach (var (other, etag) in companions)
             {
-                await DeleteRowAsync(other, ETag.All, cancellationToken).ConfigureAwait(false);
+                await DeleteRowAsync(other, etag, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (string marker in MarkerRowKeysOf(stored.Record, rowKey))
+            {
+                await DeleteRowAsync(marker, ETag.All, cancellationToken).ConfigureAwait(false);
             }
 
             return true;
         }
+    }
+
+    /// <summary>The record's companions that still name it (in <see cref="IdempotencyKeys.RecordIdColumn"/>), with their versions: a
+    /// companion row reused since by another record (an idempotency key that expired and named a new one) is not ours
+    /// to delete.</summary>
+    private async Task<List<(string RowKey, ETag ETag)>> OwnCompanionsAsync(Stored<T> stored, string id, CancellationToken cancellationToken)
+    {
+        var own = new List<(string, ETag)>();
+        foreach (string key in stored.Companions)
+        {
+            var (companion, _) = await GetEntityAsync(key, cancellationToken).ConfigureAwait(false);
+            if (companion is not null && (companion.GetString(IdempotencyKeys.RecordIdColumn) ?? companion.GetString("JobId") ?? id) == id)
+            {
+                own.Add((key, companion.ETag));
+            }
+        }
+
+        return own;
     }
 
     private static Stored<T> Written(T record, Stored<T> before, ETag? etag, DateTimeOffset at) =>

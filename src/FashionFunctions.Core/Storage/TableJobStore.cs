@@ -40,7 +40,7 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
 
     /// <summary>Held by a queued or running job outside a sweep, with its owner: how the budget counts them.</summary>
     private static readonly RecordMarker<TrainingJob> Active = new("a-", j => j.SweepId is null && !j.IsFinished,
-        TableClient.CreateQueryFilter($"(Status eq {nameof(TrainingJobStatus.Queued)} or Status eq {nameof(TrainingJobStatus.Running)}) and InSweep eq false"),
+        TableClient.CreateQueryFilter($"Status eq {nameof(TrainingJobStatus.Queued)} or Status eq {nameof(TrainingJobStatus.Running)}"),
         j => new Dictionary<string, object?> { ["Owner"] = j.Owner });
 
     private readonly RecordTable<TrainingJob> records;
@@ -145,7 +145,7 @@ public sealed class TableJobStore : IRecordStore<TrainingJob>
     public Task<bool> RemoveAsync(string jobId, Func<Stored<TrainingJob>, bool> decide, CancellationToken cancellationToken = default) =>
         TrainingJob.IsValidId(jobId) ? updater.RemoveAsync(jobId, decide, cancellationToken) : Task.FromResult(false);
 
-    /// <summary>A job's row as <see cref="CreateAsync"/> writes it for a job that is not running (the benchmark seeds
+    /// <summary>A job's row as <see cref="CreateAsync"/> writes it for a finished job (the benchmark seeds
     /// long histories with them, a hundred rows a transaction).</summary>
     internal TableEntity RowOf(TrainingJob job) => records.ToEntity(job, out _);
 

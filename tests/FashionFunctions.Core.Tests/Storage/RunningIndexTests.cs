@@ -134,8 +134,10 @@ public class RunningIndexTests(AzuriteProcess azurite) : IClassFixture<AzuritePr
             await store.Table.DeleteEntityAsync(marker.PartitionKey, marker.RowKey);
         }
 
-        // Finishing a job whose active marker is missing (its running marker is there) still ends it.
+        // Finishing a job whose active marker is missing (its running marker is there) still ends it, and takes the
+        // running marker away.
         await store.Jobs.UpdateAsync(running.Id, s => s.Record with { Status = TrainingJobStatus.Failed, FinishedAt = Start.AddMinutes(1) });
+        Assert.Equal(0, await MarkersAsync(store.Table, TableJobStore.Partition));
         Assert.Empty(await RunningIdsAsync(store.Jobs));
 
         Assert.Equal(["alice"], await store.Jobs.ActiveJobOwnersAsync());
@@ -262,5 +264,22 @@ public class RunningIndexTests(AzuriteProcess azurite) : IClassFixture<AzuritePr
                 throw new IOException("Injected: the answer timed out after the service applied the transaction.");
             }
         }
+    }
+
+    [Fact]
+    public async Task Deleting_a_job_leaves_its_expired_idempotency_key_alone_once_the_key_names_a_newer_job()
+    {
+        var store = NewStore();
+        var old = Job(1, TrainingJobStatus.Queued);
+        await store.Jobs.CreateAsync(old, "order-7", "hash-1");
+        await store.Jobs.UpdateAsync(old.Id, s => s.Record with { Status = TrainingJobStatus.Cancelled, FinishedAt = Start.AddMinutes(1) });
+        await store.Jobs.ForgetKeyAsync("order-7", (await store.Jobs.GetKeyAsync("order-7"))!); // expired, as the service forgets it
+        var newer = Job(2, TrainingJobStatus.Queued);
+        Assert.Null(await store.Jobs.CreateAsync(newer, "order-7", "hash-2"));
+
+        Assert.True(await store.Jobs.RemoveAsync(old.Id, _ => true));
+
+        Assert.Equal(newer.Id, (await store.Jobs.GetKeyAsync("order-7"))?.RecordId);
+        Assert.Null(await store.Jobs.GetAsync(old.Id));
     }
 }
