@@ -40,7 +40,8 @@ MSG
 fi
 
 # func start builds the app Debug. FashionFunctions.Core is optimised in every configuration (its .csproj), so a
-# job trains as fast here as with `fashion train`; fashion-bench prints the Debug build's epoch against Release's.
+# job trains as fast here as with `fashion train`; fashion-bench prints a job through the app built Debug against the
+# Release CLI's epoch (bench/trainer-notes.md).
 say "Starting the Functions host on http://localhost:7071 (Ctrl+C to stop)"
 cd "$APP_DIR"
 exec "$FUNC" start --csharp

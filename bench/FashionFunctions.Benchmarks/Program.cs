@@ -121,8 +121,12 @@ if (!servingOnly)
 
     console.MarkupLine($"GEMM peak: libtorch sgemm {GemmPeak.Size}², {GemmPeak.Threads} threads…");
     libtorchGemm = GemmPeak.MeasureLibtorch();
-    console.MarkupLine("(a) from the CLI built Debug (as func start builds the app) and built Release, in turn…");
-    (buildConfigurations, buildConfigurationsNote) = BuildConfigurationEpochs.Run(data, epochs);
+    console.MarkupLine("(a) from the CLI built Debug (as func start builds the app) and built Release, and as a job through the app built Debug, in turn…");
+    await using (var jobStorage = new FashionFunctions.Testing.AzuriteProcess())
+    {
+        await jobStorage.InitializeAsync();
+        (buildConfigurations, buildConfigurationsNote) = BuildConfigurationEpochs.Run(data, epochs, jobStorage.ConnectionString);
+    }
 
     if (!trainingOnly)
     {
@@ -189,6 +193,11 @@ if (a is not null && b is not null && stepBudget is not null)
         console.MarkupLine($"(a) through the CLI, {builds.RunsPerConfiguration} runs of {builds.EpochsPerRun} epochs per build, first epochs left out: "
             + $"Debug {builds.DebugMedianSeconds:F3} s/epoch, Release {builds.ReleaseMedianSeconds:F3} s/epoch, [bold]Debug/Release {builds.DebugOverRelease:F2}[/] "
             + $"(target ≤ {BuildConfigurationEpochs.Target:F1}: {(builds.DebugOverRelease <= BuildConfigurationEpochs.Target ? "met" : "NOT met")}).");
+        console.MarkupLine(builds.AppJobOverRelease is { } appOverRelease
+            ? $"(a) as a job through the app built Debug (HTTP submit, queue-triggered function, Azurite), {builds.RunsPerConfiguration} jobs: "
+                + $"{builds.AppJobMedianSeconds:F3} s/epoch, [bold]app job/CLI Release {appOverRelease:F2}[/] "
+                + $"(target ≤ {BuildConfigurationEpochs.Target:F1}: {(appOverRelease <= BuildConfigurationEpochs.Target ? "met" : "NOT met")})."
+            : $"(a) as a job through the app: {Markup.Escape(buildConfigurationsNote)}");
     }
     else
     {
@@ -307,6 +316,9 @@ void WriteResults()
                 buildConfigurations.DebugMedianSeconds,
                 buildConfigurations.ReleaseMedianSeconds,
                 buildConfigurations.DebugOverRelease,
+                buildConfigurations.AppJobEpochSeconds,
+                buildConfigurations.AppJobMedianSeconds,
+                buildConfigurations.AppJobOverRelease,
             },
             stepBudget,
             tenEpochs,
