@@ -37,7 +37,7 @@ internal static class BuildConfigurationEpochs
 
     public static string AppServerDebugBuild => Path.Combine(RepoRoot.Path, "tests", "FashionFunctions.AppServer.TestHost", "bin", "Debug", "net10.0", "app-server.dll");
 
-    public static (BuildConfigurationResult? Result, string Note) Run(string dataDirectory, int epochs, string? azuriteConnection, int runsPerConfiguration = 2)
+    public static (BuildConfigurationResult? Result, string Note) Run(string dataDirectory, int epochs, string? azuriteConnection, int runsPerConfiguration = 3)
     {
         string[] configurations = ["Debug", "Release"];
         var cli = configurations.ToDictionary(c => c, c => Path.Combine(RepoRoot.Path, "src", "FashionFunctions.Cli", "bin", c, "net10.0", "fashion.dll"));
@@ -51,7 +51,7 @@ internal static class BuildConfigurationEpochs
             : "";
         bool appJob = note.Length == 0;
         var seconds = configurations.Append("App").ToDictionary(c => c, _ => new List<double>());
-        int measured = Math.Max(3, epochs);
+        int measured = Math.Max(4, epochs);
         for (int run = 0; run < runsPerConfiguration; run++)
         {
             foreach (string configuration in configurations)
