@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using FashionFunctions.Testing;
 
@@ -94,20 +93,8 @@ internal static class BuildConfigurationEpochs
 
     private static (string Output, string? Error) RunDotnet(IEnumerable<string> args)
     {
-        string dotnet = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
-        var start = new ProcessStartInfo(dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return process.ExitCode == 0
-            ? (stdout.Result, null)
-            : ("", (stderr.Result.Trim().Split('\n').LastOrDefault() ?? "") + $" (exit {process.ExitCode})");
+        var result = ChildProcess.Run(ChildProcess.Dotnet, args);
+        return result.ExitCode == 0 ? (result.StandardOutput, null) : ("", $"{result.LastErrorLine} (exit {result.ExitCode})");
     }
 
     private static (IReadOnlyList<double> EpochSeconds, string? Error) Train(string cliDll, string dataDirectory, int epochs)

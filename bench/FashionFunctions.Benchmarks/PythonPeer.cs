@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using FashionFunctions.Testing;
 
 namespace FashionFunctions.Benchmarks;
 
@@ -47,23 +47,13 @@ internal static class PythonPeer
             return (null, $"{Python} not found (scripts/bench.sh installs python3-torch and python3-sklearn)");
         }
 
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = peersDirectory };
-        foreach (string arg in new[] { script, "--data", dataDirectory, "--epochs", epochs.ToString(), "--seed", seed.ToString() })
+        var result = ChildProcess.Run(Python, [script, "--data", dataDirectory, "--epochs", epochs.ToString(), "--seed", seed.ToString()], peersDirectory);
+        if (result.ExitCode != 0)
         {
-            start.ArgumentList.Add(arg);
+            return (null, $"{script} failed: {result.LastErrorLine}");
         }
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            string last = stderr.Result.Trim().Split('\n').LastOrDefault() ?? "";
-            return (null, $"{script} failed: {last}");
-        }
-
-        using var json = JsonDocument.Parse(stdout.Result.Trim().Split('\n')[^1]);
+        using var json = JsonDocument.Parse(result.StandardOutput.Trim().Split('\n')[^1]);
         var root = json.RootElement;
         var seconds = root.GetProperty("epochSeconds").EnumerateArray().Select(e => e.GetDouble()).ToList();
         string version = root.TryGetProperty("version", out var v) ? v.GetString() ?? "" : "";

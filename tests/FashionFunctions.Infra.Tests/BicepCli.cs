@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using System.Reflection;
+using FashionFunctions.Testing;
 
 namespace FashionFunctions.Infra.Tests;
-
-internal sealed record BicepResult(int ExitCode, string StandardOutput, string StandardError);
 
 /// <summary>The Bicep CLI from the Azure.Bicep.CommandLine.linux-x64 NuGet package (PackageDownload in the csproj).</summary>
 internal static class BicepCli
@@ -20,7 +18,7 @@ internal static class BicepCli
         }
     }
 
-    public static BicepResult Run(params string[] args)
+    public static ChildProcessResult Run(params string[] args)
     {
         if (!File.Exists(Executable))
         {
@@ -32,16 +30,7 @@ internal static class BicepCli
         {
             File.SetUnixFileMode(Executable, File.GetUnixFileMode(Executable) | UnixFileMode.UserExecute);
         }
-        var start = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
 
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        return new BicepResult(process.ExitCode, stdout.Result, stderr.Result);
+        return ChildProcess.Run(Executable, args);
     }
 }

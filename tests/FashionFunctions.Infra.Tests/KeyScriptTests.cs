@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -106,12 +105,12 @@ public class KeyScriptTests
     {
         foreach (string script in Directory.GetFiles(Scripts, "*.sh"))
         {
-            var syntax = FakeAz.Execute("bash", ["-n", script], Scripts, []);
+            var syntax = ChildProcess.Run("bash", ["-n", script], Scripts);
             Assert.True(syntax.ExitCode == 0, $"{script}: {syntax.StandardError}");
         }
 
         Assert.True(File.Exists("/usr/bin/shellcheck"), "ShellCheck is not installed: scripts/setup.sh installs it (apt-get install shellcheck)");
-        var check = FakeAz.Execute("shellcheck", ["-x", "-P", "SCRIPTDIR", .. Directory.GetFiles(Scripts, "*.sh")], Scripts, []);
+        var check = ChildProcess.Run("shellcheck", ["-x", "-P", "SCRIPTDIR", .. Directory.GetFiles(Scripts, "*.sh")], Scripts);
         Assert.True(check.ExitCode == 0, check.StandardOutput + check.StandardError);
     }
 
@@ -160,28 +159,8 @@ public class KeyScriptTests
             return words[at + 1];
         }
 
-        public BicepResult Run(string script, params string[] args) =>
-            Execute("bash", [Path.Combine(Scripts, script), .. args], RepoRoot.Path, new() { ["AZ"] = Path.Combine(directory, "az"), ["AZD"] = "/nonexistent/azd" });
-
-        public static BicepResult Execute(string program, string[] args, string workingDirectory, Dictionary<string, string> environment)
-        {
-            var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-            foreach (string arg in args)
-            {
-                start.ArgumentList.Add(arg);
-            }
-
-            foreach (var (name, value) in environment)
-            {
-                start.Environment[name] = value;
-            }
-
-            using var process = Process.Start(start)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            process.WaitForExit();
-            return new BicepResult(process.ExitCode, stdout.Result, stderr.Result);
-        }
+        public ChildProcessResult Run(string script, params string[] args) =>
+            ChildProcess.Run("bash", [Path.Combine(Scripts, script), .. args], RepoRoot.Path, new Dictionary<string, string> { ["AZ"] = Path.Combine(directory, "az"), ["AZD"] = "/nonexistent/azd" });
 
         public void Dispose() => Directory.Delete(directory, recursive: true);
     }
